@@ -1,0 +1,32 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Fails loudly when an external tool the test drives is missing, naming the
+ * package to install, so a missing dependency can never turn into a silent pass.
+ */
+export function requireTool(command: string, debianPackage: string): string {
+  const found = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
+  const path = found.stdout.trim();
+  if (found.status !== 0 || path === '') {
+    throw new Error(`this test needs \`${command}\`: install it with \`apt-get install -y ${debianPackage}\``);
+  }
+  return path;
+}
+
+/** A fresh temporary directory, removed when the test ends. */
+export function tempDir(t: { teardown(fn: () => void): void }, prefix = 'pushgate-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Runs a command and returns stdout; throws with stderr on failure. */
+export function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string | Buffer } = {}): string {
+  return execFileSync(command, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...options });
+}
+
+/** The compiled CLI entry point. */
+export const pushgateBin = new URL('../../../bin/pushgate', import.meta.url).pathname;
