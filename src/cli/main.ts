@@ -1,1 +1,57 @@
-export {};
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { CertError } from '../sshcert/index.js';
+import { registerCaCommands } from './ca.js';
+import { registerCertCommands } from './cert.js';
+import { CliError, EXIT_ERROR, EXIT_OK } from './exit.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Holds the exit code an action decided, since commander's actions return nothing. */
+export interface CommandResult {
+  code: number;
+}
+
+export function buildProgram(result: CommandResult): Command {
+  const program = new Command('pushgate')
+    .description('Guardrails for git push over SSH: certificate-only access, pre-receive policy and secret scanning, reviewed pending pushes.')
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+  registerCaCommands(program, result);
+  registerCertCommands(program, result);
+  return program;
+}
+
+function applyExitOverride(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) applyExitOverride(sub);
+}
+
+/** Runs the CLI and resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const result: CommandResult = { code: EXIT_OK };
+  const program = buildProgram(result);
+  applyExitOverride(program);
+  try {
+    await program.parseAsync(argv);
+    return result.code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT_OK : EXIT_ERROR;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`pushgate: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof CertError) {
+      process.stderr.write(`pushgate: ${error.code}: ${error.message}\n`);
+      return EXIT_ERROR;
+    }
+    throw error;
+  }
+}

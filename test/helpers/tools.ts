@@ -29,4 +29,4 @@ export function run(command: string, args: string[], options: { cwd?: string; en
 }
 
 /** The compiled CLI entry point. */
-export const pushgateBin = new URL('../../../bin/pushgate', import.meta.url).pathname;
+export const pushgateBin = new URL('../../../bin/pushgate.js', import.meta.url).pathname;
