@@ -1,12 +1,11 @@
-import { createHash, createPublicKey } from 'node:crypto';
-import { CertError } from './errors.js';
-import { SshReader, SshWriter } from './wire.js';
-
 /**
  * Reader for OpenSSH key revocation lists (PROTOCOL.krl), as written by
  * `ssh-keygen -k`, with the revocation semantics of OpenSSH's
  * `ssh_krl_check_key` (krl.c).
  */
+import { createHash, createPublicKey } from 'node:crypto';
+import { CertError } from './errors.js';
+import { SshReader, SshWriter } from './wire.js';
 
 export interface RevocationSubject {
   /** The subject's plain public key blob (a certificate's key without the certificate fields). */
@@ -30,6 +29,7 @@ const FORMAT_VERSION = 1;
 const MAX_KRL_BYTES = 0x8000000;
 /** OpenSSH refuses bignums longer than this (SSHBUF_MAX_BIGNUM), bitmaps included. */
 const MAX_BIGNUM_BYTES = 2048;
+/** The latest time a JavaScript Date can hold, in seconds. */
 const MAX_DATE_SECONDS = 8_640_000_000_000n;
 
 const SECTION_CERTIFICATES = 1;
@@ -72,7 +72,7 @@ function hex(n: number): string {
 interface Bitmap {
   start: bigint;
   end: bigint;
-  /** Big-endian; bit k (serial start + k) is bit k % 8 of byte length - 1 - k / 8. */
+  /** Big-endian: serial start + k is bit k % 8 of the (k / 8)-th byte from the end. */
   bits: Buffer;
 }
 
@@ -138,9 +138,9 @@ function lastAtMost(sorted: BigUint64Array, value: bigint): number {
 }
 
 /**
- * Revoked serials of one CA scope. Lists, ranges and bitmaps are kept in the
- * form they arrive in (never expanded), normalised into sorted, disjoint
- * runs so a lookup is three binary searches.
+ * Revoked serials of one CA scope. Nothing is ever expanded: listed serials
+ * are sorted, ranges and bitmaps merged into sorted disjoint runs, so a
+ * lookup is three binary searches and memory follows the input size.
  */
 class SerialSet {
   constructor(
@@ -465,7 +465,12 @@ function parseBlobs(data: Buffer, what: string, target: Set<string>, length?: nu
   }
 }
 
-function parseSection(type: number, data: Buffer, builder: KrlBuilder): void {
+function parseSection(r: SshReader, builder: KrlBuilder): void {
+  const type = r.byte('section type');
+  if (type === SECTION_SIGNATURE) {
+    r.fail('signed KRLs are not supported (OpenSSH dropped KRL signatures; sign the file with `ssh-keygen -Y sign` instead)');
+  }
+  const data = r.string(`section ${hex(type)}`);
   switch (type) {
     case SECTION_CERTIFICATES:
       return parseCertificates(data, builder);
@@ -477,11 +482,9 @@ function parseSection(type: number, data: Buffer, builder: KrlBuilder): void {
       return parseBlobs(data, 'SHA256 hash', builder.sha256s, 32);
     case SECTION_EXTENSION:
       return parseExtension(reader(data, 'KRL extension section'));
+    default:
+      r.fail(`unknown section type ${hex(type)}`);
   }
-}
-
-function isKnownSection(type: number): boolean {
-  return [SECTION_CERTIFICATES, SECTION_EXPLICIT_KEY, SECTION_FINGERPRINT_SHA1, SECTION_FINGERPRINT_SHA256, SECTION_EXTENSION].includes(type);
 }
 
 interface Header {
@@ -532,14 +535,7 @@ export class Krl {
     if (bytes.length > MAX_KRL_BYTES) r.fail(`${bytes.length} bytes is larger than OpenSSH accepts (${MAX_KRL_BYTES})`);
     const header = parseHeader(r);
     const builder = new KrlBuilder();
-    while (r.remaining > 0) {
-      const type = r.byte('section type');
-      if (type === SECTION_SIGNATURE) {
-        r.fail('signed KRLs are not supported (OpenSSH dropped KRL signatures; verify the file with `ssh-keygen -Y verify` instead)');
-      }
-      if (!isKnownSection(type)) r.fail(`unknown section type ${hex(type)}`);
-      parseSection(type, r.string(`section ${hex(type)}`), builder);
-    }
+    while (r.remaining > 0) parseSection(r, builder);
     const cas = new Map([...builder.cas].map(([key, scope]) => [key, finish(scope)]));
     const wildcard = builder.wildcard && finish(builder.wildcard);
     return new Krl(header, builder.explicitKeys, builder.sha1s, builder.sha256s, cas, wildcard);
