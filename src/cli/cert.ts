@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import {
-  CertError, fingerprint, keyLabel, parseCertificateText, parsePublicKeyLine, signatureAlgorithm,
+  CertError, fingerprint, keyLabel, parseCertificateText, parseKrl, parsePublicKeyLine, signatureAlgorithm,
   stringOptionValue, verifyCertificate, type CertOption, type Certificate, type PublicKey, type RevocationChecker,
 } from '../sshcert/index.js';
 import { CliError, EXIT_REFUSED } from './exit.js';
@@ -93,8 +93,13 @@ function readCertificateFile(path: string): Certificate {
   }
 }
 
-function loadKrl(_bytes: Buffer): RevocationChecker {
-  throw new CliError('KRL support is not built yet');
+function loadKrl(path: string): RevocationChecker {
+  try {
+    return parseKrl(readUserFileBytes(path, 'KRL'));
+  } catch (error) {
+    if (error instanceof CertError) throw new CliError(`${path}: ${error.message}`);
+    throw error;
+  }
 }
 
 interface VerifyCommandOptions {
@@ -134,7 +139,7 @@ export function registerCertCommands(program: Command, result: CommandResult): v
     .addHelpText('after', '\nExit status: 0 valid, 1 invalid (reason on stderr), 2 could not run.\n\nExample:\n  pushgate cert verify id_ed25519-cert.pub --ca /etc/pushgate/ca.pub --principal alice --krl /etc/pushgate/revoked.krl')
     .action((file: string, options: VerifyCommandOptions) => {
       const trustedCAs = options.ca.flatMap(readTrustedCaFile);
-      const revocation: RevocationChecker[] = (options.krl ?? []).map((path) => loadKrl(readUserFileBytes(path, 'KRL')));
+      const revocation: RevocationChecker[] = (options.krl ?? []).map((path) => loadKrl(path));
       const now = options.at === undefined ? new Date() : new Date(options.at);
       if (Number.isNaN(now.getTime())) throw new CliError(`--at ${options.at}: expected an ISO-8601 time such as 2026-01-31T12:00:00Z`);
       const skew = Number(options.skew);

@@ -11,3 +11,4 @@ export {
 } from './certificate.js';
 export { verifyCertificate, verifySessionSignature, type RevocationChecker, type VerifiedCertificate, type VerifyOptions } from './verify.js';
 export { normalizeAddress, parseSourceAddressList } from './source-address.js';
+export { Krl, parseKrl, type Revocation, type RevocationSubject } from './krl.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { tempDir } from '../helpers/tools.js';
 import { KEY_KINDS, keygen, pushgate, sshKeygen } from './fixtures.js';
@@ -79,4 +79,23 @@ t.test('could not run: exit 2', async (t) => {
   t.equal(pushgate(['cert', 'verify', cert, '--ca', join(dir, 'nope.pub')]).status, 2);
   t.equal(pushgate(['cert', 'verify', cert, '--ca', `${ca}.pub`, '--at', 'yesterday']).status, 2);
   t.equal(pushgate(['cert', 'verify', cert]).status, 2, 'missing --ca');
+});
+
+t.test('revoked by a KRL that ssh-keygen -k made: serials, ranges, key ids, keys', async (t) => {
+  const bySerial = sign(['-n', 'alice', '-V', '+5m', '-z', '17']);
+  const byRange = sign(['-n', 'alice', '-V', '+5m', '-z', '150']);
+  const byId = sign(['-n', 'alice', '-V', '+5m', '-z', '1', '-I', 'leaked-laptop']);
+  const byKey = sign(['-n', 'alice', '-V', '+5m', '-z', '2']);
+  const notRevoked = sign(['-n', 'alice', '-V', '+5m', '-z', '3']);
+  const spec = join(dir, 'krl.spec');
+  writeFileSync(spec, ['serial: 17', 'serial: 100-200', 'id: leaked-laptop', `key: ${readFileSync(byKey.replace('-cert.pub', '.pub'), 'utf8').trim()}`].join('\n'));
+  const krl = join(dir, 'revoked.krl');
+  sshKeygen(['-q', '-k', '-f', krl, '-s', `${ca}.pub`, spec]);
+  for (const cert of [bySerial, byRange, byId, byKey]) expectRefused(t, cert, 'cert.revoked', ['--krl', krl]);
+  t.equal(pushgate(['cert', 'verify', notRevoked, '--ca', `${ca}.pub`, '--krl', krl]).status, 0, 'a certificate the KRL does not name is valid');
+  const broken = join(dir, 'broken.krl');
+  writeFileSync(broken, 'not a krl');
+  const result = pushgate(['cert', 'verify', notRevoked, '--ca', `${ca}.pub`, '--krl', broken]);
+  t.equal(result.status, 2, 'an unreadable KRL means the check could not run');
+  t.match(result.stderr, /KRL/);
 });
