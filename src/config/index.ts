@@ -1,0 +1,12 @@
+export type * from './types.js';
+export { SSH_CIPHERS, JWT_ALGORITHMS, QUEUE_EVENTS } from './types.js';
+export { ConfigError, isConfigError, formatProblem, type ConfigErrorCode, type ConfigProblem } from './errors.js';
+export { loadConfig, parseConfig, type ParseOptions } from './load.js';
+export { findConfigPath, DEFAULT_CONFIG_PATH } from './find.js';
+export { loadConfigCached, type CachedLoadOptions } from './cached.js';
+export { ConfigSource } from './reload.js';
+export { defaultConfigYaml, exampleConfigYaml, EXAMPLE_CONFIG_OPTIONS, type DefaultConfigOptions } from './defaults.js';
+export { parseDuration, parseSize, tryParseDuration, tryParseSize } from './units.js';
+export { parseListen } from './fields.js';
+export { checkRuleIds, ruleIdMatches } from './rule-ids.js';
+export { configSchema } from './schema.js';

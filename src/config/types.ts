@@ -1,0 +1,330 @@
+/**
+ * The validated configuration, with every default filled in, every relative
+ * path made absolute (against the config file's directory), durations in
+ * milliseconds and sizes in bytes. This is what the other modules read.
+ */
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface PushgateConfig {
+  /** Absolute path of the file this came from; null when parsed from text. */
+  configPath: string | null;
+  /** Bare repositories live under this directory. */
+  reposRoot: string;
+  /** Queue-independent runtime state: audit log, caches. */
+  stateDir: string;
+  /** The SSH login name clients use (`git@host`). */
+  serviceUser: string;
+  ssh: SshConfig;
+  http: HttpConfig;
+  ca: CaConfig;
+  identity: IdentityConfig;
+  access: AccessRule[];
+  policy: PolicyConfig;
+  queue: QueueConfig;
+  audit: AuditConfig;
+  log: LogConfig;
+}
+
+// ── ssh ────────────────────────────────────────────────────────────────────
+
+export const SSH_CIPHERS = [
+  'aes128-gcm@openssh.com',
+  'aes256-gcm@openssh.com',
+  'chacha20-poly1305@openssh.com',
+  'aes128-ctr',
+  'aes192-ctr',
+  'aes256-ctr',
+] as const;
+export type SshCipher = (typeof SSH_CIPHERS)[number];
+
+export interface SshConfig {
+  listen: ListenAddress;
+  /** Private host key files. */
+  hostKeys: string[];
+  /** Offered in this order; AES-GCM first because it is hardware-accelerated. */
+  ciphers: SshCipher[];
+  limits: SshLimits;
+  /** An authorized_keys file of plain keys accepted without a certificate; null = off. */
+  breakGlassKeys: string | null;
+}
+
+export interface SshLimits {
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  maxSessionsPerIdentity: number;
+  /** ms from TCP accept to successful authentication. */
+  authTimeout: number;
+  maxAuthAttempts: number;
+  /** ms without any traffic on a connection. */
+  idleTimeout: number;
+  maxChannelsPerConnection: number;
+  /** ms that running git commands get to finish after SIGTERM. */
+  drainTimeout: number;
+}
+
+// ── http ───────────────────────────────────────────────────────────────────
+
+export interface HttpConfig {
+  enabled: boolean;
+  listen: ListenAddress;
+  /** Requests per client address within `window` ms. */
+  rateLimit: { requests: number; window: number };
+  /** Serve GET /metrics. */
+  metrics: boolean;
+}
+
+// ── ca ─────────────────────────────────────────────────────────────────────
+
+export type TrustedCaKey =
+  | { kind: 'file'; path: string }
+  | { kind: 'inline'; line: string };
+
+export interface CaConfig {
+  /** CA private key used to sign certificates; null = this server does not issue. */
+  key: string | null;
+  /** CA public keys whose user certificates are accepted. */
+  trusted: TrustedCaKey[];
+  /** OpenSSH KRL file, re-read when it changes; null = none. */
+  krl: string | null;
+  /** ms of tolerance on certificate validity windows. */
+  clockSkew: number;
+  /** ms; issued certificates never live longer. */
+  maxTtl: number;
+  /** ms; lifetime of an issued certificate when the request names none. */
+  defaultTtl: number;
+  /** Issued certificates carry `source-address` = the requesting address. */
+  sourceAddressBinding: boolean;
+}
+
+// ── identity ───────────────────────────────────────────────────────────────
+
+/** Asymmetric JOSE algorithms; `none` and HMAC are refused by validation. */
+export const JWT_ALGORITHMS = [
+  'RS256', 'RS384', 'RS512',
+  'PS256', 'PS384', 'PS512',
+  'ES256', 'ES384', 'ES512',
+  'EdDSA', 'Ed25519',
+] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+export type ClaimValue = string | number | boolean;
+
+export interface RequiredClaim {
+  /** Claim name; dots reach into objects (`act.sub`). */
+  claim: string;
+  /** Accepted values; null = the claim only has to be present. */
+  values: ClaimValue[] | null;
+}
+
+export interface IssuerConfig {
+  /** Short name used in key ids and logs; defaults to the issuer's host. */
+  name: string;
+  issuer: string;
+  /** A token must name at least one of these in `aud`. */
+  audience: string[];
+  algorithms: JwtAlgorithm[];
+  /** Overrides the discovered `jwks_uri` (Kubernetes service-account issuers); null = discover. */
+  jwksUri: string | null;
+  /** ms of tolerance on exp/nbf/iat. */
+  clockSkew: number;
+  requiredClaims: RequiredClaim[];
+  /** Principal template, e.g. `{{sub}}` or `ci:{{repository}}`; the result is sanitised. */
+  principal: string;
+  /** Claim holding groups/roles (a list or a space-separated string); null = none. */
+  rolesClaim: string | null;
+  /** Claim value → pushgate roles; values not listed grant nothing. */
+  roleMap: Record<string, string[]>;
+  /** Roles every token of this issuer gets. */
+  defaultRoles: string[];
+  /** Claim naming the human who sponsored an agent (token exchange `act`); null = none. */
+  sponsorClaim: string | null;
+}
+
+export interface RoleRule {
+  /** Principal globs (`alice`, `ci:*`, `local:*`). */
+  principals: string[];
+  roles: string[];
+}
+
+export interface IdentityConfig {
+  issuers: IssuerConfig[];
+  /** Roles granted by principal, on top of those a certificate carries. */
+  roles: RoleRule[];
+  /** Certificate extension carrying comma-separated roles. */
+  roleExtension: string;
+  /** Certificate extension carrying the sponsoring human's principal. */
+  sponsorExtension: string;
+}
+
+// ── access ─────────────────────────────────────────────────────────────────
+
+export type Permission = 'read' | 'write';
+
+export interface AccessRule {
+  /** Repository globs relative to reposRoot, without a leading `/` or a `.git` suffix. */
+  repos: string[];
+  /** The rule applies to these principals… */
+  principals: string[];
+  /** …and to anyone holding one of these roles. */
+  roles: string[];
+  permissions: Permission[];
+}
+
+// ── policy ─────────────────────────────────────────────────────────────────
+
+export type PolicyMode = 'enforce' | 'audit';
+export type RefAction = 'create' | 'update' | 'force-push' | 'delete';
+/** What a finding does to the push when its rule is enforced. */
+export type FindingAction = 'deny' | 'park';
+
+export interface ProtectRule {
+  /** Full ref globs (`refs/heads/release/**`). */
+  refs: string[];
+  /** Applies only to pushers with one of these roles; empty = everyone. */
+  roles: string[];
+  /** `update` is any move of an existing ref; `force-push` only a non-fast-forward one. */
+  deny: RefAction[];
+  park: RefAction[];
+}
+
+export interface RuleOverride {
+  /** Rule id or glob (`secret.*`, `path.ci-workflow`). */
+  rule: string;
+  /** Replaces the rule's action; `off` disables the rule. */
+  action?: FindingAction | 'off';
+  /** `audit` reports what the rule would do without deciding. */
+  mode?: PolicyMode;
+}
+
+export interface Allowlist {
+  /** Path globs whose content is not scanned for secrets. */
+  paths: string[];
+  /** Exact secret values that are known not to be secrets (test fixtures). */
+  values: string[];
+  /** Regular expressions (source text) matched against a finding's value. */
+  regexes: string[];
+  /** Finding fingerprints as printed in a refusal. */
+  fingerprints: string[];
+  /** Read from the target branch as it was before the push; null = never. */
+  repoFile: string | null;
+}
+
+export interface SecretsConfig {
+  enabled: boolean;
+  action: FindingAction;
+}
+
+export interface SensitivePathGroup {
+  /** The finding's rule id is `path.<name>`. */
+  name: string;
+  patterns: string[];
+  action: FindingAction;
+}
+
+export interface PushLimits {
+  /** Bytes; null = no limit. */
+  blobSize: number | null;
+  changedFiles: number | null;
+  deletedFiles: number | null;
+  action: FindingAction;
+}
+
+export interface ScanConfig {
+  /** ms the hook may spend checking one push. */
+  timeBudget: number;
+  /** Bytes of content the hook reads for one push. */
+  maxBytes: number;
+  /** What happens to a push that could not be checked completely. */
+  onFailure: FindingAction;
+}
+
+export interface PolicyConfig {
+  mode: PolicyMode;
+  protect: ProtectRule[];
+  /** In file order; later entries win. */
+  rules: RuleOverride[];
+  secrets: SecretsConfig;
+  allowlist: Allowlist;
+  paths: SensitivePathGroup[];
+  limits: PushLimits;
+  /** Roles whose inline `pushgate:allow` markers allow; for others a marker turns deny into park. */
+  trustedRoles: string[];
+  /** `git push -o <name>="why"` asks for review instead of a deny. */
+  reviewPushOption: string;
+  /** `git push -o <name>="why"` records a reason. */
+  reasonPushOption: string;
+  scan: ScanConfig;
+}
+
+// ── queue ──────────────────────────────────────────────────────────────────
+
+export const QUEUE_EVENTS = ['park', 'approve', 'reject', 'expire', 'stale'] as const;
+export type QueueEvent = (typeof QUEUE_EVENTS)[number];
+
+export interface ApprovalRule {
+  repos: string[];
+  refs: string[];
+  approvals: number;
+  /** Overrides queue.reviewerRoles for matching pushes; null = inherit. */
+  reviewerRoles: string[] | null;
+}
+
+export interface WebhookConfig {
+  url: string;
+  /** ms per attempt. */
+  timeout: number;
+  retries: number;
+  /** File holding a key to sign the body (HMAC-SHA256 header); null = unsigned. */
+  secretFile: string | null;
+}
+
+export interface NotifyCommandConfig {
+  /** Program and arguments, run without a shell; the event JSON arrives on stdin. */
+  run: string[];
+  timeout: number;
+}
+
+export interface QueueConfig {
+  reviewerRoles: string[];
+  /** Approvals needed when no rule matches. */
+  approvals: number;
+  /** ms a parked push waits before it expires. */
+  expiry: number;
+  /** First matching rule wins. */
+  rules: ApprovalRule[];
+  notify: {
+    events: QueueEvent[];
+    webhook: WebhookConfig | null;
+    command: NotifyCommandConfig | null;
+  };
+}
+
+// ── audit / log ────────────────────────────────────────────────────────────
+
+export type AuditTransport =
+  | { type: 'stderr' }
+  | { type: 'http'; url: string; timeout: number };
+
+export interface AuditConfig {
+  file: string;
+  /** Key file that makes the hash chain an HMAC chain; null = plain SHA-256. */
+  hmacKeyFile: string | null;
+  rotate: {
+    /** Bytes; null = no size rotation. */
+    size: number | null;
+    daily: boolean;
+  };
+  transports: AuditTransport[];
+}
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface LogConfig {
+  level: LogLevel;
+  /** Operator log file; null = stderr. */
+  file: string | null;
+}
