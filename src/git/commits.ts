@@ -1,0 +1,44 @@
+import { GitError } from './errors.js';
+import { isZeroOid } from './oid.js';
+import { runGitOrThrow } from './run.js';
+
+export interface NewCommitsOptions {
+  /**
+   * Refs whose history does not count as "already in the repository"
+   * (`--exclude` patterns for `--all`). Parked pushes live under
+   * refs/pushgate/, and a commit that is only parked has not been accepted,
+   * so it is new again when pushed anywhere.
+   */
+  excludeRefs?: readonly string[];
+}
+
+export const DEFAULT_EXCLUDED_REFS: readonly string[] = ['refs/pushgate/*'];
+
+/**
+ * The commits a push introduces: reachable from the pushed tips and from no
+ * existing ref, parents before children (`rev-list --topo-order --reverse`).
+ * All-zero tips (deletions) are skipped. Run it with the hook's environment
+ * so the quarantined objects are visible.
+ */
+export async function newCommits(gitDir: string, tips: readonly string[], env?: NodeJS.ProcessEnv, options: NewCommitsOptions = {}): Promise<string[]> {
+  const wanted = uniqueTips(tips);
+  if (wanted.length === 0) return [];
+  const excluded = (options.excludeRefs ?? DEFAULT_EXCLUDED_REFS).map((pattern) => `--exclude=${pattern}`);
+  // `rev-list --stdin` refuses "--not"/"--all" lines before git 2.42, and
+  // revisions read from stdin ignore a preceding --not, so the tips go on
+  // stdin and the exclusion on the command line.
+  const args = ['rev-list', '--topo-order', '--reverse', '--stdin', '--not', ...excluded, '--all'];
+  const { stdout } = await runGitOrThrow(args, { gitDir, env, input: wanted.map((tip) => `${tip}\n`).join(''), maxBuffer: 1024 * 1024 * 1024 });
+  return stdout === '' ? [] : stdout.trimEnd().split('\n');
+}
+
+/** Non-zero tips, each once, checked to be something git reads as one revision. */
+export function uniqueTips(tips: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const tip of tips) {
+    if (isZeroOid(tip)) continue;
+    if (tip === '' || tip.startsWith('-') || /[\s\0]/.test(tip)) throw new GitError('git.invalid-argument', `not a revision: ${JSON.stringify(tip)}`);
+    out.add(tip);
+  }
+  return [...out];
+}

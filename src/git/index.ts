@@ -1,0 +1,13 @@
+export { GitError, isGitError, type GitErrorCode } from './errors.js';
+export { ZERO_OID, ZERO_OID_SHA256, zeroOid, isZeroOid, isFullOid, type ObjectFormat } from './oid.js';
+export { withoutQuarantine, isQuarantined, QUARANTINE_VARIABLES } from './env.js';
+export { runGit, runGitOrThrow, spawnGit, type GitRunOptions, type GitSpawnOptions, type GitResult, type GitProcess } from './run.js';
+export { CatFileBatch, type GitObject, type ObjectInfo, type ObjectType } from './cat-file.js';
+export { newCommits, DEFAULT_EXCLUDED_REFS, type NewCommitsOptions } from './commits.js';
+export { diffEvents, type DiffStreamOptions } from './diff-stream.js';
+export { DiffParser, type DiffEvent, type FileEvent, type LineEvent, type FileStatus } from './diff-parser.js';
+export { changedBlobs, type ChangedBlob } from './blobs.js';
+export { updateRefs, createRef, deleteRef, readRefs, listRefs, type RefUpdate, type RefUpdateResult, type RefUpdateFailure } from './refs.js';
+export { migrateObjects, type MigrateResult } from './migrate.js';
+export { resolveRef, isAncestor, objectType, isBareRepo, objectFormat } from './repo.js';
+export { unquoteGitPath } from './c-quote.js';
