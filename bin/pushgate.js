@@ -1,18 +1,32 @@
 #!/usr/bin/env node
-import { main } from '../build/src/cli/main.js';
-
 // A reader that stops early (`| head`) is not an error.
 process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw error;
 });
 
-main(process.argv).then(
+function fail(error) {
+  process.stderr.write(`pushgate: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 2;
+}
+
+const args = process.argv.slice(2);
+let run;
+// git runs the hooks on every push: skip loading the whole command line for them.
+if (args[0] === 'hook' && (args[1] === 'pre-receive' || args[1] === 'post-receive') && !args.includes('--help') && !args.includes('-h')) {
+  run = import('../build/src/hook/main.js').then((hook) => {
+    if (args[1] === 'post-receive') return hook.postReceiveMain();
+    const at = args.indexOf('--config');
+    return hook.preReceiveMain(at >= 0 ? args[at + 1] : undefined);
+  });
+} else {
+  run = import('../build/src/cli/main.js').then(({ main }) => main(process.argv));
+}
+run.then(
   (code) => {
     process.exitCode = code;
   },
   (error) => {
-    process.stderr.write(`pushgate: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 2;
+    process.exitCode = fail(error);
   },
 );

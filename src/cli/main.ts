@@ -3,6 +3,10 @@ import { Command, CommanderError } from 'commander';
 import { CertError } from '../sshcert/index.js';
 import { registerCaCommands } from './ca.js';
 import { registerCertCommands } from './cert.js';
+import { registerConfigCommands } from './config.js';
+import { registerHookCommands } from './hook.js';
+import { registerInitCommand } from './init.js';
+import { registerRepoCommands } from './repo.js';
 import { CliError, EXIT_ERROR, EXIT_OK } from './exit.js';
 
 function packageVersion(): string {
@@ -22,6 +26,10 @@ export function buildProgram(result: CommandResult): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+  registerInitCommand(program, result);
+  registerConfigCommands(program, result);
+  registerRepoCommands(program, result);
+  registerHookCommands(program, result);
   registerCaCommands(program, result);
   registerCertCommands(program, result);
   return program;

@@ -1,0 +1,99 @@
+import type { PolicyConfig } from '../config/index.js';
+import { changedBlobs, diffEvents, runGit } from '../git/index.js';
+import {
+  ContentChecker, EMPTY_ALLOWLIST, INCOMPLETE_RULE, mergeAllowlists, parseRepoAllowlist,
+  type ClassifiedUpdate, type Finding, type RepoAllowlist,
+} from '../policy/index.js';
+import { SecretScanner } from '../scan/index.js';
+
+/** Thrown inside the scan when the budget runs out; becomes a scan.incomplete finding. */
+class BudgetExceeded extends Error {}
+
+/**
+ * The allowlist file of each target branch as it was before the push (for a
+ * new branch: the default branch). Never read from the pushed commits.
+ */
+async function repoAllowlist(gitDir: string, updates: readonly ClassifiedUpdate[], file: string | null, env: NodeJS.ProcessEnv): Promise<{ allowlist: RepoAllowlist; notes: string[] }> {
+  if (file === null) return { allowlist: EMPTY_ALLOWLIST, notes: [] };
+  const bases = new Set(updates.map((u) => (u.kind === 'create' ? 'HEAD' : u.oldOid)).filter((b) => !/^0+$/.test(b)));
+  const lists: RepoAllowlist[] = [];
+  const notes: string[] = [];
+  for (const base of bases) {
+    const shown = await runGit(['show', `${base}:${file}`], { gitDir, env });
+    if (shown.code !== 0) continue;
+    const { allowlist, problem } = parseRepoAllowlist(shown.stdout);
+    if (problem) notes.push(`${file} at ${base.slice(0, 12)} ignored: ${problem}`);
+    lists.push(allowlist);
+  }
+  return { allowlist: mergeAllowlists(lists), notes };
+}
+
+/** Compiles allowlist regexes; one that does not compile is skipped, never fatal. */
+function compile(patterns: readonly string[]): RegExp[] {
+  return patterns.flatMap((p) => {
+    try {
+      return [new RegExp(p)];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * Checks the content of the new commits within the time budget and size cap.
+ * Anything that stops the check short yields a scan.incomplete finding with
+ * the configured failure action: what was not checked is never allowed.
+ */
+export interface ContentResult {
+  findings: Finding[];
+  /** Things the pusher should know that are not findings (an ignored allowlist file). */
+  notes: string[];
+}
+
+export async function scanContent(gitDir: string, commits: readonly string[], updates: readonly ClassifiedUpdate[], policy: PolicyConfig, env: NodeJS.ProcessEnv): Promise<ContentResult> {
+  const started = Date.now();
+  const deadline = started + policy.scan.timeBudget;
+  let checker: ContentChecker | undefined;
+  let notes: string[] = [];
+  const incomplete = (why: string): Finding => ({
+    ruleId: INCOMPLETE_RULE.id, title: `the push could not be fully checked: ${why}`, action: policy.scan.onFailure, mode: 'enforce', fix: INCOMPLETE_RULE.fix,
+  });
+  const work = (async (): Promise<ContentResult> => {
+    const found = await repoAllowlist(gitDir, updates, policy.allowlist.repoFile, env);
+    const allowlist = found.allowlist;
+    notes = found.notes;
+    const scanner = new SecretScanner({
+      allowlist: {
+        values: [...policy.allowlist.values, ...allowlist.values, ...compile(policy.allowlist.regexes)],
+        paths: [...policy.allowlist.paths, ...allowlist.paths],
+        fingerprints: [...policy.allowlist.fingerprints, ...allowlist.fingerprints],
+      },
+    });
+    checker = new ContentChecker(policy, scanner, allowlist.paths);
+    const sizes = changedBlobs(gitDir, commits, env);
+    sizes.catch(() => undefined);
+    for await (const batch of diffEvents(gitDir, commits, env)) {
+      for (const event of batch) {
+        if (event.kind === 'file') checker.file(event);
+        else checker.line(event);
+      }
+      if (checker.bytes > policy.scan.maxBytes) throw new BudgetExceeded(`more than ${policy.scan.maxBytes} bytes of changes`);
+      if (Date.now() > deadline) throw new BudgetExceeded(`the time budget of ${policy.scan.timeBudget} ms ran out`);
+    }
+    for (const blob of await sizes) checker.blob(blob.path, blob.commit, blob.size);
+    return { findings: checker.finish(), notes };
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BudgetExceeded(`the time budget of ${policy.scan.timeBudget} ms ran out`)), policy.scan.timeBudget);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } catch (error) {
+    const partial = checker?.finish() ?? [];
+    const why = error instanceof BudgetExceeded ? error.message : `the scan failed (${(error as Error).message.split('\n')[0]})`;
+    return { findings: [...partial, incomplete(why)], notes };
+  } finally {
+    clearTimeout(timer);
+  }
+}

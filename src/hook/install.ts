@@ -1,0 +1,93 @@
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isBareRepo, runGit, runGitOrThrow } from '../git/index.js';
+
+export const HOOK_NAMES = ['pre-receive', 'post-receive'] as const;
+export type HookName = (typeof HOOK_NAMES)[number];
+const MARKER = '# pushgate hook shim';
+/** A foreign hook kept and run by pushgate after its own checks. */
+export const CHAINED_SUFFIX = '.chained';
+
+export class HookInstallError extends Error {}
+
+export interface InstallOptions {
+  /** Config file the shims pass to pushgate; made absolute. */
+  configPath: string;
+  /** Keep an existing foreign hook, run after pushgate's checks pass. */
+  chain?: boolean;
+}
+
+export interface InstallResult {
+  repo: string;
+  written: HookName[];
+  unchanged: HookName[];
+  chained: HookName[];
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+const PUSHGATE_ENTRY = fileURLToPath(new URL('../../../bin/pushgate.js', import.meta.url));
+
+/** The shim: a fixed node binary, the pushgate entry point, and the config path it was installed with. */
+export function shimText(hook: HookName, configPath: string): string {
+  return [
+    '#!/bin/sh',
+    `${MARKER}: installed by \`pushgate repo install-hooks\`; reinstall rather than edit.`,
+    `exec ${shellQuote(process.execPath)} ${shellQuote(PUSHGATE_ENTRY)} hook ${hook} --config ${shellQuote(resolve(configPath))}`,
+    '',
+  ].join('\n');
+}
+
+function readIfExists(path: string): string | undefined {
+  return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+}
+
+/** Git settings every protected repository needs, set only when missing. */
+async function configureRepo(repo: string): Promise<void> {
+  await runGitOrThrow(['config', 'receive.advertisePushOptions', 'true'], { gitDir: repo });
+  const hidden = await runGit(['config', '--get-all', 'transfer.hideRefs'], { gitDir: repo });
+  if (!hidden.stdout.split('\n').includes('refs/pushgate')) {
+    await runGitOrThrow(['config', '--add', 'transfer.hideRefs', 'refs/pushgate'], { gitDir: repo });
+  }
+}
+
+/**
+ * Installs the pre-receive and post-receive shims into a bare repository.
+ * Installing twice changes nothing; a hook that is not pushgate's is never
+ * overwritten: it is refused, or with `chain` kept and run after the checks.
+ */
+export async function installHooks(repoPath: string, options: InstallOptions): Promise<InstallResult> {
+  const repo = resolve(repoPath);
+  if (!(await isBareRepo(repo))) throw new HookInstallError(`${repo} is not a bare git repository`);
+  const hooksDir = join(repo, 'hooks');
+  const result: InstallResult = { repo, written: [], unchanged: [], chained: [] };
+  const plans = HOOK_NAMES.map((hook) => ({ hook, path: join(hooksDir, hook), text: shimText(hook, options.configPath) }));
+  for (const { hook, path } of plans) {
+    const current = readIfExists(path);
+    if (current === undefined || current.includes(MARKER)) continue;
+    if (!options.chain) {
+      throw new HookInstallError(`${path} exists and is not pushgate's; remove it, or pass --chain to keep running it after pushgate's checks pass`);
+    }
+    if (existsSync(path + CHAINED_SUFFIX)) throw new HookInstallError(`${path} is foreign and ${path + CHAINED_SUFFIX} already exists; resolve by hand`);
+  }
+  for (const { hook, path, text } of plans) {
+    const current = readIfExists(path);
+    if (current === text) {
+      result.unchanged.push(hook);
+      continue;
+    }
+    if (current !== undefined && !current.includes(MARKER)) {
+      renameSync(path, path + CHAINED_SUFFIX);
+      result.chained.push(hook);
+    }
+    writeFileSync(`${path}.pushgate-tmp`, text, { mode: 0o755 });
+    chmodSync(`${path}.pushgate-tmp`, 0o755);
+    renameSync(`${path}.pushgate-tmp`, path);
+    result.written.push(hook);
+  }
+  await configureRepo(repo);
+  return result;
+}

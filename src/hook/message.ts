@@ -1,0 +1,76 @@
+import type { Decision, Finding } from '../policy/index.js';
+
+export interface ResultReport {
+  decision: Decision;
+  repository: string;
+  findings: Finding[];
+  reason?: string;
+  queueId?: string;
+  /** Shown when the push parked: how to wait for the reviewer. */
+  waitCommand?: string;
+  /** The push could not be evaluated at all (bad config, bad input, crash). */
+  error?: string;
+}
+
+/** Shown in full in the human block; the JSON line always carries every finding. */
+const SHOWN = 20;
+
+function label(f: Finding): string {
+  return f.mode === 'audit' ? `audit (would ${f.action})` : f.action;
+}
+
+function where(f: Finding): string {
+  const parts: string[] = [];
+  if (f.ref) parts.push(f.ref);
+  if (f.commit) parts.push(f.commit.slice(0, 12));
+  if (f.path) parts.push(f.line ? `${f.path}:${f.line}` : f.path);
+  return parts.join(' ');
+}
+
+const HEADLINES: Record<Decision, string> = {
+  allow: 'push accepted',
+  park: 'push PARKED for review: nothing was updated yet',
+  deny: 'push DENIED: nothing was updated',
+};
+
+/**
+ * What the pusher sees: a short block for people, then exactly one
+ * `pushgate-result:` line of JSON for agents.
+ */
+export function formatReport(report: ResultReport): string {
+  const lines: string[] = [];
+  const enforced = report.findings.filter((f) => f.mode === 'enforce').length;
+  const audit = report.findings.length - enforced;
+  if (report.decision !== 'allow' || report.findings.length > 0) {
+    lines.push(`pushgate: ${HEADLINES[report.decision]}${report.findings.length ? ` (${enforced} finding${enforced === 1 ? '' : 's'}${audit ? `, ${audit} audit-only` : ''})` : ''}`);
+  }
+  if (report.error) lines.push(`  error: ${report.error}`);
+  for (const f of report.findings.slice(0, SHOWN)) {
+    lines.push(`  [${label(f)}] ${f.ruleId}: ${f.title}`);
+    const at = where(f);
+    if (at) lines.push(`      at ${at}`);
+    if (f.excerpt) lines.push(`      value ${f.excerpt}${f.fingerprint ? ` (fingerprint ${f.fingerprint})` : ''}`);
+    if (f.note) lines.push(`      note: ${f.note}`);
+    lines.push(`      fix: ${f.fix}`);
+  }
+  if (report.findings.length > SHOWN) lines.push(`  … and ${report.findings.length - SHOWN} more in the pushgate-result line`);
+  if (report.queueId) lines.push(`  queue id: ${report.queueId}`);
+  if (report.waitCommand) lines.push(`  wait for the decision: ${report.waitCommand}`);
+  const json = {
+    decision: report.decision,
+    repository: report.repository,
+    ...(report.queueId ? { queueId: report.queueId } : {}),
+    ...(report.waitCommand ? { wait: report.waitCommand } : {}),
+    ...(report.reason ? { reason: report.reason } : {}),
+    ...(report.error ? { error: report.error } : {}),
+    findings: report.findings.map((f) => ({
+      rule: f.ruleId, action: f.action, mode: f.mode, title: f.title,
+      ...(f.ref ? { ref: f.ref } : {}), ...(f.commit ? { commit: f.commit } : {}),
+      ...(f.path ? { path: f.path } : {}), ...(f.line ? { line: f.line } : {}),
+      ...(f.excerpt ? { excerpt: f.excerpt } : {}), ...(f.fingerprint ? { fingerprint: f.fingerprint } : {}),
+      ...(f.note ? { note: f.note } : {}), fix: f.fix,
+    })),
+  };
+  lines.push(`pushgate-result: ${JSON.stringify(json)}`);
+  return `${lines.join('\n')}\n`;
+}

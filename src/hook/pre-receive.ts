@@ -1,0 +1,88 @@
+import { basename, resolve } from 'node:path';
+import { loadConfigCached } from '../config/cached.js';
+import { isConfigError } from '../config/errors.js';
+import type { PushgateConfig } from '../config/index.js';
+import { isAncestor, newCommits } from '../git/index.js';
+import {
+  checkRefUpdates, classifyUpdates, decide, parseRefUpdates, pushOptionsFromEnv,
+  type Finding, type Outcome,
+} from '../policy/index.js';
+import { scanContent } from './content-scan.js';
+import { formatReport, type ResultReport } from './message.js';
+import { pusherFromEnv } from './pusher.js';
+
+export interface HookRun {
+  /** 0 lets git apply the push; anything else refuses it. */
+  exitCode: number;
+  /** Everything the pusher sees. */
+  output: string;
+  outcome?: Outcome;
+}
+
+export interface PreReceiveInput {
+  stdin: string;
+  env: NodeJS.ProcessEnv;
+  configPath: string;
+  /** The repository; hooks run inside it. */
+  gitDir: string;
+}
+
+function refused(repository: string, error: string, ruleId: string, fix: string): HookRun {
+  const finding: Finding = { ruleId, title: error, action: 'deny', mode: 'enforce', fix };
+  return { exitCode: 1, output: formatReport({ decision: 'deny', repository, findings: [finding], error }) };
+}
+
+/**
+ * Names what is wrong without quoting values: the pusher may not be someone
+ * who should read the server's configuration.
+ */
+function describeConfigFailure(error: unknown): string {
+  if (!isConfigError(error)) return 'it could not be read';
+  const where = error.problems.slice(0, 5).map((p) => `${p.path || 'file'}${p.line === undefined ? '' : ` (line ${p.line})`}`);
+  return `${error.code} at ${where.join(', ')}`;
+}
+
+/** Repository name as people know it: the path below reposRoot, else the directory name. */
+export function repositoryName(gitDir: string, config?: PushgateConfig): string {
+  const absolute = resolve(gitDir);
+  const name = config && absolute.startsWith(`${config.reposRoot}/`) ? absolute.slice(config.reposRoot.length + 1) : basename(absolute);
+  return name.replace(/\.git$/, '');
+}
+
+/**
+ * The pre-receive decision for one push. Fails closed: a config that does
+ * not load, input that does not parse, or an error anywhere denies the push.
+ */
+export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
+  let config: PushgateConfig;
+  try {
+    config = await loadConfigCached(input.configPath);
+  } catch (error) {
+    const problem = describeConfigFailure(error);
+    return refused(repositoryName(input.gitDir), `the pushgate configuration ${input.configPath} does not load, so every push is refused: ${problem}`, 'config.invalid', 'An administrator must fix the configuration (`pushgate config check`); push again afterwards.');
+  }
+  const repository = repositoryName(input.gitDir, config);
+  try {
+    let updates;
+    try {
+      updates = parseRefUpdates(input.stdin);
+    } catch (error) {
+      return refused(repository, (error as Error).message, 'hook.bad-input', 'Push with a git client; the hook reads only git\'s own ref update lines.');
+    }
+    const pusher = pusherFromEnv(input.env, config);
+    const classified = await classifyUpdates(updates, (a, b) => isAncestor(input.gitDir, a, b, input.env));
+    const findings = checkRefUpdates(classified, pusher, config.policy);
+    const commits = await newCommits(input.gitDir, classified.map((u) => u.newOid), input.env);
+    const content = await scanContent(input.gitDir, commits, classified, config.policy, input.env);
+    findings.push(...content.findings);
+    const outcome = decide(findings, config.policy, pusher, pushOptionsFromEnv(input.env));
+    const report: ResultReport = {
+      decision: outcome.decision, repository, findings: outcome.findings,
+      ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+    };
+    const notes = content.notes.map((n) => `pushgate: note: ${n}\n`).join('');
+    return { exitCode: outcome.decision === 'allow' ? 0 : 1, output: notes + formatReport(report), outcome };
+  } catch (error) {
+    return refused(repository, `the push could not be checked (${(error as Error).message.split('\n')[0]})`, 'hook.error', 'Try again; if it persists an administrator should look at the server log.');
+  }
+}
