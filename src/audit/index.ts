@@ -1,0 +1,1 @@
+export type { AuditEventInput, AuditEventType, AuditFinding, AuditIdentity, AuditRefUpdate, AuditSink } from './types.js';
