@@ -44,7 +44,7 @@ export function formatReport(report: ResultReport): string {
   if (report.decision !== 'allow' || report.findings.length > 0) {
     lines.push(`pushgate: ${HEADLINES[report.decision]}${report.findings.length ? ` (${enforced} finding${enforced === 1 ? '' : 's'}${audit ? `, ${audit} audit-only` : ''})` : ''}`);
   }
-  if (report.error) lines.push(`  error: ${report.error}`);
+  if (report.error && report.findings.length === 0) lines.push(`  error: ${report.error}`);
   for (const f of report.findings.slice(0, SHOWN)) {
     lines.push(`  [${label(f)}] ${f.ruleId}: ${f.title}`);
     const at = where(f);

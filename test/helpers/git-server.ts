@@ -9,7 +9,7 @@ export interface Pushed {
   /** Everything git printed (the hook's lines arrive prefixed with `remote: `). */
   output: string;
   /** The parsed `pushgate-result:` line; undefined when the hook printed none. */
-  result?: { decision: string; findings: { rule: string; action: string; mode: string; path?: string; line?: number; excerpt?: string; note?: string }[]; [key: string]: unknown };
+  result?: { decision: string; findings: { rule: string; action: string; mode: string; path?: string; line?: number; excerpt?: string; fingerprint?: string; note?: string; commit?: string }[]; [key: string]: unknown };
   /** How many `pushgate-result:` lines were printed. */
   resultLines: number;
 }

@@ -1,0 +1,234 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import t, { type Test } from 'tap';
+import { pushgateCli, testServer, WorkTree, type Pushed } from '../helpers/git-server.js';
+import { pemBegin, gh, Rng, slackBot } from '../scan/fixtures.js';
+
+const rng = new Rng(0xc0ffee);
+const server = testServer(t);
+const remote = server.createRepo('team/app');
+const work = WorkTree.clone(t, remote);
+work.commit('first', { 'README.md': 'hello\n', 'src/app.ts': 'export const x = 1;\n' });
+t.equal(work.push(['origin', 'main']).code, 0);
+
+/** Asserts the decision, the rule, and that no plaintext secret reached the pusher. */
+function expectDecision(t: Test, pushed: Pushed, decision: string, rule: string, secrets: string[] = []): void {
+  t.equal(pushed.result?.decision, decision, `decision ${decision}: ${pushed.output.slice(0, 800)}`);
+  t.ok(pushed.result?.findings.some((f) => f.rule.startsWith(rule)), `a ${rule} finding`);
+  t.equal(pushed.resultLines, 1, 'exactly one pushgate-result line');
+  for (const secret of secrets) t.notOk(pushed.output.includes(secret), 'the secret never appears in plaintext');
+}
+
+function resetToRemote(): void {
+  work.git('fetch', '--quiet', 'origin');
+  work.git('reset', '--quiet', '--hard', 'origin/main');
+}
+
+t.test('a secret in an added line is denied, masked, with path:line and a fix', async (t) => {
+  const token = gh(rng);
+  work.commit('add token', { 'src/config.ts': `export const a = 1;\nconst token = "${token}";\n` });
+  const pushed = work.push(['origin', 'main']);
+  expectDecision(t, pushed, 'deny', 'secret.', [token]);
+  const finding = pushed.result!.findings.find((f) => f.rule.startsWith('secret.'))!;
+  t.equal(finding.path, 'src/config.ts');
+  t.equal(finding.line, 2);
+  t.ok(finding.excerpt && finding.excerpt.length < token.length, 'excerpt is masked');
+  t.match(pushed.output, /src\/config\.ts:2/);
+  t.match(pushed.output, /fix: /);
+  resetToRemote();
+});
+
+t.test('a secret added in one commit and removed in the next is still caught', async (t) => {
+  const token = slackBot(rng);
+  work.commit('oops', { 'notes.md': `slack ${token}\n` });
+  work.commit('remove it', { 'notes.md': 'nothing here\n' });
+  expectDecision(t, work.push(['origin', 'main']), 'deny', 'secret.', [token]);
+  resetToRemote();
+});
+
+t.test('the evil merge: content that first appears in a merge commit', async (t) => {
+  const token = gh(rng);
+  work.git('checkout', '--quiet', '-b', 'side');
+  work.commit('side work', { 'side.txt': 'side\n' });
+  work.git('checkout', '--quiet', 'main');
+  work.commit('main work', { 'main.txt': 'main\n' });
+  work.git('merge', '--quiet', '--no-ff', '--no-commit', 'side');
+  work.write('merged.txt', `key ${token}\n`);
+  work.git('add', 'merged.txt');
+  work.git('commit', '--quiet', '-m', 'merge side');
+  const merge = work.git('rev-parse', 'HEAD').trim();
+  const pushed = work.push(['origin', 'main']);
+  expectDecision(t, pushed, 'deny', 'secret.', [token]);
+  t.match(pushed.result?.findings, [{ commit: merge }], 'attributed to the merge commit');
+  work.git('branch', '-D', 'side');
+  resetToRemote();
+});
+
+t.test('secret file names are findings', async (t) => {
+  work.commit('key file', { 'deploy/id_rsa': 'not really a key\n' });
+  expectDecision(t, work.push(['origin', 'main']), 'deny', 'secret.');
+  resetToRemote();
+});
+
+t.test('a private key header alone is a finding', async (t) => {
+  work.commit('pem', { 'certs/server.txt': `${pemBegin('RSA')}\n` });
+  expectDecision(t, work.push(['origin', 'main']), 'deny', 'secret.');
+  resetToRemote();
+});
+
+t.test('sensitive paths park', async (t) => {
+  work.commit('ci', { '.github/workflows/ci.yml': 'on: push\n' });
+  expectDecision(t, work.push(['origin', 'main']), 'park', 'path.ci-workflow');
+  resetToRemote();
+});
+
+t.test('binary files pass; oversize files and mass deletion park', async (t) => {
+  const binary = Buffer.concat([Buffer.from([0, 1, 2, 0, 255]), Buffer.alloc(200, 7)]);
+  work.commit('binary', { 'assets/blob.bin': binary });
+  t.equal(work.push(['origin', 'main']).result?.decision, 'allow', 'a small binary file is allowed');
+
+  server.setConfig(['policy', 'limits', 'blobSize'], '1KiB');
+  work.commit('big text', { 'big.txt': 'x'.repeat(4096) });
+  expectDecision(t, work.push(['origin', 'main']), 'park', 'limit.blob-size');
+  resetToRemote();
+  work.commit('big binary', { 'big.bin': Buffer.concat([Buffer.alloc(10), Buffer.alloc(4096, 1)]) });
+  expectDecision(t, work.push(['origin', 'main']), 'park', 'limit.blob-size');
+  resetToRemote();
+  server.setConfig(['policy', 'limits', 'blobSize'], '5MiB');
+
+  work.commit('many files', Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`many/f${i}.txt`, `${i}\n`])));
+  t.equal(work.push(['origin', 'main']).code, 0);
+  server.setConfig(['policy', 'limits', 'deletedFiles'], 3);
+  work.git('rm', '-q', '-r', 'many');
+  work.git('commit', '--quiet', '-m', 'delete many');
+  expectDecision(t, work.push(['origin', 'main']), 'park', 'limit.deleted-files');
+  resetToRemote();
+  server.setConfig(['policy', 'limits', 'deletedFiles'], 100);
+  server.setConfig(['policy', 'limits', 'changedFiles'], 2);
+  work.commit('three files', { 'c1.txt': '1', 'c2.txt': '2', 'c3.txt': '3' });
+  expectDecision(t, work.push(['origin', 'main']), 'park', 'limit.changed-files');
+  resetToRemote();
+  server.setConfig(['policy', 'limits', 'changedFiles'], 1000);
+});
+
+t.test('audit-only mode reports what it would do and allows', async (t) => {
+  server.setConfig(['policy', 'mode'], 'audit');
+  const token = gh(rng);
+  work.commit('audit me', { 'a.env.ts': `const t = "${token}";\n` });
+  const pushed = work.push(['origin', 'main']);
+  t.equal(pushed.code, 0, 'allowed');
+  t.equal(pushed.result?.decision, 'allow');
+  t.match(pushed.result?.findings, [{ mode: 'audit', action: 'deny' }]);
+  t.match(pushed.output, /audit \(would deny\)/);
+  t.notOk(pushed.output.includes(token));
+  server.setConfig(['policy', 'mode'], 'enforce');
+  work.commit('clean up', { 'a.env.ts': 'const t = process.env.TOKEN;\n' });
+  t.equal(work.push(['origin', 'main']).code, 0);
+});
+
+t.test('a rule override can switch a rule to audit or off', async (t) => {
+  server.setConfig(['policy', 'rules'], { 'path.ci-workflow': { mode: 'audit' } });
+  work.commit('ci again', { '.github/workflows/build.yml': 'on: pull_request\n' });
+  const pushed = work.push(['origin', 'main']);
+  t.equal(pushed.result?.decision, 'allow');
+  t.match(pushed.result?.findings, [{ rule: 'path.ci-workflow', mode: 'audit' }]);
+  server.setConfig(['policy', 'rules'], {});
+});
+
+t.test('allowlist: honoured from the target branch, ignored when added by the push itself', async (t) => {
+  const token = gh(rng);
+  work.commit('fixture', { 'test/fixture.ts': `export const fake = "${token}";\n` });
+  const first = work.push(['origin', 'main']);
+  const fingerprint = first.result?.findings.find((f) => f.rule.startsWith('secret.'))?.fingerprint as string;
+  t.match(fingerprint, /^[0-9a-f]{16}$/, 'the refusal names the finding fingerprint');
+
+  work.commit('allowlist it myself', { '.pushgate/allowlist.yaml': `fingerprints:\n  - "${fingerprint}"\n` });
+  const same = work.push(['origin', 'main']);
+  t.equal(same.result?.decision, 'deny', 'an allowlist added by the push itself does not apply');
+  resetToRemote();
+
+  // An administrator lands the allowlist on main first (here the path rule is switched off for that push).
+  work.commit('allowlist', { '.pushgate/allowlist.yaml': `fingerprints:\n  - "${fingerprint}"\n` });
+  server.setConfig(['policy', 'rules'], { 'path.pushgate': { action: 'off' } });
+  t.equal(work.push(['origin', 'main']).code, 0);
+  server.setConfig(['policy', 'rules'], {});
+  work.commit('fixture again', { 'test/fixture.ts': `export const fake = "${token}";\n` });
+  const later = work.push(['origin', 'main']);
+  t.equal(later.result?.decision, 'allow', later.output);
+});
+
+t.test('push options: review turns a secret deny into a park; the reason is recorded', async (t) => {
+  const token = gh(rng);
+  work.commit('false positive', { 'docs/example.md': `token: ${token}\n` });
+  const pushed = work.push(['-o', 'review=this is a documented test token', 'origin', 'main']);
+  t.equal(pushed.result?.decision, 'park');
+  t.match(pushed.result?.findings, [{ action: 'park', note: /asked for review/ }]);
+  t.equal(pushed.result?.reason, 'this is a documented test token');
+  resetToRemote();
+});
+
+t.test('inline pushgate:allow parks for ordinary pushers and allows trusted roles', async (t) => {
+  const token = gh(rng);
+  work.commit('marked', { 'src/marked.ts': `const k = "${token}"; // pushgate:allow\n` });
+  const pushed = work.push(['origin', 'main']);
+  t.equal(pushed.result?.decision, 'park');
+  server.setConfig(['policy', 'trustedRoles'], ['maintainer']);
+  const trusted = work.push(['origin', 'main'], { PUSHGATE_PRINCIPAL: 'dana', PUSHGATE_ROLES: 'maintainer' });
+  t.equal(trusted.result?.decision, 'allow', trusted.output);
+  server.setConfig(['policy', 'trustedRoles'], []);
+});
+
+t.test('fail closed: a config that does not load denies every push', async (t) => {
+  const original = readFileSync(server.configPath, 'utf8');
+  writeFileSync(server.configPath, `${original}\npolicy: [not, a, mapping\n`);
+  work.commit('anything', { 'ok.txt': 'ok\n' });
+  const pushed = work.push(['origin', 'main']);
+  t.equal(pushed.result?.decision, 'deny');
+  t.match(pushed.result?.findings, [{ rule: 'config.invalid' }]);
+  t.match(pushed.output, /config\.syntax/, 'the message names the problem');
+  t.equal(pushgateCli(['config', 'check', '--config', server.configPath]).status, 1, 'config check agrees');
+  writeFileSync(server.configPath, original);
+  t.equal(work.push(['origin', 'main']).code, 0, 'fixed config: the next push is allowed');
+});
+
+t.test('fail closed: a scan over its time budget or size cap parks', async (t) => {
+  server.setConfig(['policy', 'scan', 'maxBytes'], '100B');
+  work.commit('larger', { 'large.txt': 'line of text\n'.repeat(200) });
+  expectDecision(t, work.push(['origin', 'main']), 'park', 'scan.incomplete');
+  server.setConfig(['policy', 'scan', 'maxBytes'], '1GiB');
+  server.setConfig(['policy', 'scan', 'timeBudget'], '1ms');
+  server.setConfig(['policy', 'scan', 'onFailure'], 'deny');
+  expectDecision(t, work.push(['origin', 'main']), 'deny', 'scan.incomplete');
+  server.setConfig(['policy', 'scan', 'timeBudget'], '60s');
+  server.setConfig(['policy', 'scan', 'onFailure'], 'park');
+  t.equal(work.push(['origin', 'main']).code, 0, 'with the budget restored the same push is allowed');
+});
+
+t.test('garbage on the hook\'s standard input is denied', async (t) => {
+  const result = pushgateCli(['hook', 'pre-receive', '--config', server.configPath], { input: 'this is not a ref update\n', cwd: remote, env: { ...process.env, GIT_DIR: remote } });
+  t.equal(result.status, 1);
+  t.match(result.stderr, /pushgate-result: \{"decision":"deny"/);
+  t.match(result.stderr, /hook\.bad-input/);
+});
+
+t.test('10 concurrent pushes are each decided on their own', async (t) => {
+  const trees = Array.from({ length: 10 }, () => WorkTree.clone(t, remote));
+  const tokens: string[] = [];
+  const pushes = trees.map((tree, i) => {
+    const secret = i % 2 === 1 ? gh(rng) : undefined;
+    if (secret) tokens.push(secret);
+    tree.commit(`work ${i}`, { [`c/${i}.txt`]: secret ? `t=${secret}\n` : `clean ${i}\n` });
+    return new Promise<{ i: number; code: number; out: string }>((resolve) => {
+      const child = spawn('git', ['push', 'origin', `HEAD:refs/heads/agent-${i}`], { cwd: tree.path });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      child.stderr.on('data', (d: Buffer) => (out += d));
+      child.on('close', (code) => resolve({ i, code: code ?? -1, out }));
+    });
+  });
+  const results = await Promise.all(pushes);
+  for (const r of results) {
+    t.equal(r.code === 0, r.i % 2 === 0, `push ${r.i}: ${r.i % 2 === 0 ? 'allowed' : 'denied'}`);
+    for (const token of tokens) t.notOk(r.out.includes(token));
+  }
+});
