@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CertError } from '../sshcert/index.js';
 import { registerCaCommands } from './ca.js';
@@ -7,12 +6,9 @@ import { registerConfigCommands } from './config.js';
 import { registerHookCommands } from './hook.js';
 import { registerInitCommand } from './init.js';
 import { registerRepoCommands } from './repo.js';
+import { registerScanCommand } from './scan.js';
+import { packageVersion } from './version.js';
 import { CliError, EXIT_ERROR, EXIT_OK } from './exit.js';
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** Holds the exit code an action decided, since commander's actions return nothing. */
 export interface CommandResult {
@@ -30,6 +26,7 @@ export function buildProgram(result: CommandResult): Command {
   registerConfigCommands(program, result);
   registerRepoCommands(program, result);
   registerHookCommands(program, result);
+  registerScanCommand(program, result);
   registerCaCommands(program, result);
   registerCertCommands(program, result);
   return program;
