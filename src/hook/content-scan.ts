@@ -15,14 +15,14 @@ class BudgetExceeded extends Error {}
  */
 async function repoAllowlist(gitDir: string, updates: readonly ClassifiedUpdate[], file: string | null, env: NodeJS.ProcessEnv): Promise<{ allowlist: RepoAllowlist; notes: string[] }> {
   if (file === null) return { allowlist: EMPTY_ALLOWLIST, notes: [] };
-  const bases = new Set(updates.map((u) => (u.kind === 'create' ? 'HEAD' : u.oldOid)).filter((b) => !/^0+$/.test(b)));
+  const bases = [...new Set(updates.map((u) => (u.kind === 'create' ? 'HEAD' : u.oldOid)).filter((b) => !/^0+$/.test(b)))];
   const lists: RepoAllowlist[] = [];
   const notes: string[] = [];
-  for (const base of bases) {
-    const shown = await runGit(['show', `${base}:${file}`], { gitDir, env });
-    if (shown.code !== 0) continue;
-    const { allowlist, problem } = parseRepoAllowlist(shown.stdout);
-    if (problem) notes.push(`${file} at ${base.slice(0, 12)} ignored: ${problem}`);
+  const shown = await Promise.all(bases.map((base) => runGit(['show', `${base}:${file}`], { gitDir, env })));
+  for (const [i, result] of shown.entries()) {
+    if (result.code !== 0) continue;
+    const { allowlist, problem } = await parseRepoAllowlist(result.stdout);
+    if (problem) notes.push(`${file} at ${bases[i]!.slice(0, 12)} ignored: ${problem}`);
     lists.push(allowlist);
   }
   return { allowlist: mergeAllowlists(lists), notes };
@@ -59,26 +59,35 @@ export async function scanContent(gitDir: string, commits: readonly string[], up
     ruleId: INCOMPLETE_RULE.id, title: `the push could not be fully checked: ${why}`, action: policy.scan.onFailure, mode: 'enforce', fix: INCOMPLETE_RULE.fix,
   });
   const work = (async (): Promise<ContentResult> => {
-    const found = await repoAllowlist(gitDir, updates, policy.allowlist.repoFile, env);
+    // git starts on the diff while the allowlist is read; nothing is scanned before both are there.
+    const allowlisted = repoAllowlist(gitDir, updates, policy.allowlist.repoFile, env);
+    const sizes = changedBlobs(gitDir, commits, env);
+    sizes.catch(() => undefined);
+    const events = diffEvents(gitDir, commits, env)[Symbol.asyncIterator]();
+    const first = events.next();
+    first.catch(() => undefined);
+    const found = await allowlisted;
     const allowlist = found.allowlist;
     notes = found.notes;
     const scanner = new SecretScanner({
       allowlist: {
         values: [...policy.allowlist.values, ...allowlist.values, ...compile(policy.allowlist.regexes)],
-        paths: [...policy.allowlist.paths, ...allowlist.paths],
         fingerprints: [...policy.allowlist.fingerprints, ...allowlist.fingerprints],
       },
     });
     checker = new ContentChecker(policy, scanner, allowlist.paths);
-    const sizes = changedBlobs(gitDir, commits, env);
-    sizes.catch(() => undefined);
-    for await (const batch of diffEvents(gitDir, commits, env)) {
-      for (const event of batch) {
-        if (event.kind === 'file') checker.file(event);
-        else checker.line(event);
+    try {
+      for (let next = await first; !next.done; next = await events.next()) {
+        for (const event of next.value) {
+          if (event.kind === 'file') checker.file(event);
+          else checker.line(event);
+        }
+        if (checker.bytes > policy.scan.maxBytes) throw new BudgetExceeded(`more than ${policy.scan.maxBytes} bytes of changes`);
+        if (Date.now() > deadline) throw new BudgetExceeded(`the time budget of ${policy.scan.timeBudget} ms ran out`);
       }
-      if (checker.bytes > policy.scan.maxBytes) throw new BudgetExceeded(`more than ${policy.scan.maxBytes} bytes of changes`);
-      if (Date.now() > deadline) throw new BudgetExceeded(`the time budget of ${policy.scan.timeBudget} ms ran out`);
+    } finally {
+      // Stops git when the budget ran out mid-stream.
+      await events.return?.(undefined);
     }
     for (const blob of await sizes) checker.blob(blob.path, blob.commit, blob.size);
     return { findings: checker.finish(), notes };

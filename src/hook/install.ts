@@ -33,10 +33,15 @@ const PUSHGATE_ENTRY = fileURLToPath(new URL('../../../bin/pushgate.js', import.
 
 /** The shim: a fixed node binary, the pushgate entry point, and the config path it was installed with. */
 export function shimText(hook: HookName, configPath: string): string {
+  const command = `${shellQuote(process.execPath)} ${shellQuote(PUSHGATE_ENTRY)} hook ${hook} --config ${shellQuote(resolve(configPath))}`;
+  const header = ['#!/bin/sh', `${MARKER}: installed by \`pushgate repo install-hooks\`; reinstall rather than edit.`];
+  if (hook === 'pre-receive') return [...header, `exec ${command}`, ''].join('\n');
+  // The push is already applied: unless a kept hook must speak to the pusher,
+  // record it in the background so the pusher does not wait for it.
   return [
-    '#!/bin/sh',
-    `${MARKER}: installed by \`pushgate repo install-hooks\`; reinstall rather than edit.`,
-    `exec ${shellQuote(process.execPath)} ${shellQuote(PUSHGATE_ENTRY)} hook ${hook} --config ${shellQuote(resolve(configPath))}`,
+    ...header,
+    `if [ -x hooks/post-receive${CHAINED_SUFFIX} ]; then exec ${command}; fi`,
+    `${command} <&0 >/dev/null 2>&1 &`,
     '',
   ].join('\n');
 }

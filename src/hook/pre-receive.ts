@@ -70,9 +70,11 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
       return refused(repository, (error as Error).message, 'hook.bad-input', 'Push with a git client; the hook reads only git\'s own ref update lines.');
     }
     const pusher = pusherFromEnv(input.env, config);
-    const classified = await classifyUpdates(updates, (a, b) => isAncestor(input.gitDir, a, b, input.env));
+    const [classified, commits] = await Promise.all([
+      classifyUpdates(updates, (a, b) => isAncestor(input.gitDir, a, b, input.env)),
+      newCommits(input.gitDir, updates.map((u) => u.newOid), input.env),
+    ]);
     const findings = checkRefUpdates(classified, pusher, config.policy);
-    const commits = await newCommits(input.gitDir, classified.map((u) => u.newOid), input.env);
     const content = await scanContent(input.gitDir, commits, classified, config.policy, input.env);
     findings.push(...content.findings);
     const outcome = decide(findings, config.policy, pusher, pushOptionsFromEnv(input.env));

@@ -1,5 +1,3 @@
-import { parse } from 'yaml';
-
 /** What a repository's `.pushgate/allowlist.yaml` may hold. */
 export interface RepoAllowlist {
   paths: string[];
@@ -15,7 +13,10 @@ const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filt
  * Reads an allowlist file. It comes from the target branch as it was before
  * the push, so a malformed one is ignored (with a note), never fatal.
  */
-export function parseRepoAllowlist(text: string): { allowlist: RepoAllowlist; problem?: string } {
+export async function parseRepoAllowlist(text: string): Promise<{ allowlist: RepoAllowlist; problem?: string }> {
+  // Loaded only when a repository has an allowlist: the YAML parser is the
+  // largest module on the hook's path, and most pushes never need it.
+  const { parse } = await import('yaml');
   let data: unknown;
   try {
     data = parse(text);

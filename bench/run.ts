@@ -1,0 +1,24 @@
+import { benchLargePush, benchSmallPush } from './hook.js';
+
+/**
+ * `npm run bench`: every benchmark against its real baseline in the same
+ * run, printed as a Markdown table (copied into bench/README.md).
+ */
+async function main(): Promise<void> {
+  const rows: string[] = ['| benchmark | pushgate | baseline | ratio / difference | target |', '|---|---|---|---|---|'];
+  const print = (row: string): void => {
+    rows.push(row);
+    process.stderr.write(`${row}\n`);
+  };
+  const small = benchSmallPush();
+  print(`| one-commit, five-file push, median of ${small.runs} | ${small.withHookMs.toFixed(1)} ms | ${small.withoutHookMs.toFixed(1)} ms (no hook) | +${small.addedMs.toFixed(1)} ms | ≤ 150 ms added |`);
+  const large = benchLargePush();
+  print(`| pre-receive over ${(large.diffBytes / 1e6).toFixed(0)} MB of diff (${large.commits} commits), median of 3 | ${(large.hookMs / 1000).toFixed(2)} s | ${(large.gitLogMs / 1000).toFixed(2)} s (\`git log -p\`) | ${large.ratio.toFixed(2)}× | ≤ 1.3× |`);
+  print(`| scan throughput over the same diff | ${(large.diffBytes / 1e6 / (large.hookMs / 1000)).toFixed(0)} MB/s | ${(large.diffBytes / 1e6 / (large.gitLogMs / 1000)).toFixed(0)} MB/s (\`git log -p\`) | | |`);
+  process.stdout.write(`${rows.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});
