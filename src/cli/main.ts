@@ -5,6 +5,7 @@ import { registerCertCommands } from './cert.js';
 import { registerConfigCommands } from './config.js';
 import { registerHookCommands } from './hook.js';
 import { registerInitCommand } from './init.js';
+import { registerQueueCommands } from './queue.js';
 import { registerRepoCommands } from './repo.js';
 import { registerScanCommand } from './scan.js';
 import { packageVersion } from './version.js';
@@ -25,6 +26,7 @@ export function buildProgram(result: CommandResult): Command {
   registerInitCommand(program, result);
   registerConfigCommands(program, result);
   registerRepoCommands(program, result);
+  registerQueueCommands(program, result);
   registerHookCommands(program, result);
   registerScanCommand(program, result);
   registerCaCommands(program, result);

@@ -7,6 +7,7 @@ import {
   checkRefUpdates, classifyUpdates, decide, parseRefUpdates, pushOptionsFromEnv,
   type Finding, type Outcome,
 } from '../policy/index.js';
+import { parkForReview } from '../queue/hook.js';
 import { scanContent } from './content-scan.js';
 import { formatReport, type ResultReport } from './message.js';
 import { pusherFromEnv } from './pusher.js';
@@ -78,12 +79,22 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
     const content = await scanContent(input.gitDir, commits, classified, config.policy, input.env);
     findings.push(...content.findings);
     const outcome = decide(findings, config.policy, pusher, pushOptionsFromEnv(input.env));
+    // A park keeps the push in the queue; if it cannot be kept, the push is denied.
+    const parked = outcome.decision === 'park'
+      ? await parkForReview({
+        gitDir: input.gitDir, env: input.env, config, repository, updates: classified, pusher, findings: outcome.findings, commits,
+        reviewRequested: outcome.reviewRequested, ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+      })
+      : undefined;
+    const decision = parked?.decision ?? outcome.decision;
     const report: ResultReport = {
-      decision: outcome.decision, repository, findings: outcome.findings,
+      decision, repository, findings: parked?.decision === 'deny' ? [...outcome.findings, parked.finding] : outcome.findings,
       ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+      ...(parked?.decision === 'park' ? { queueId: parked.queueId, waitCommand: parked.waitCommand } : {}),
+      ...(parked?.decision === 'deny' ? { error: parked.error } : {}),
     };
     const notes = content.notes.map((n) => `pushgate: note: ${n}\n`).join('');
-    return { exitCode: outcome.decision === 'allow' ? 0 : 1, output: notes + formatReport(report), outcome };
+    return { exitCode: decision === 'allow' ? 0 : 1, output: notes + formatReport(report), outcome: { ...outcome, decision } };
   } catch (error) {
     return refused(repository, `the push could not be checked (${(error as Error).message.split('\n')[0]})`, 'hook.error', 'Try again; if it persists an administrator should look at the server log.');
   }

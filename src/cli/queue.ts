@@ -1,0 +1,299 @@
+import type { Command } from 'commander';
+import { minimatch } from 'minimatch';
+import type { AuditSink } from '../audit/index.js';
+import type { PushgateConfig } from '../config/index.js';
+import { pusherFromEnv } from '../hook/pusher.js';
+import type { Pusher } from '../policy/index.js';
+import {
+  approveEntry, effectiveState, expireAll, fetchHints, isQueueError, locateEntry, normalizeQueueId, notifyDetached,
+  QUEUE_STATES, QueueError, readAllRecords, readRecord, rejectEntry, repositoriesWithQueue, requirementsFor, waitForDecision,
+  type QueueContext, type QueueRecord, type Repository,
+} from '../queue/index.js';
+import { listText, showText, statusText, summarize } from '../queue/describe.js';
+import { CONFIG_OPTION_HELP, loadCliConfig } from './config-file.js';
+import { parseDurationSeconds } from './duration.js';
+import { CliError, EXIT_ERROR, EXIT_OK, EXIT_REFUSED } from './exit.js';
+import type { CommandResult } from './main.js';
+
+interface CommonOptions {
+  config?: string;
+  format: string;
+  repo?: string;
+}
+
+const STATE_FILTERS = ['open', 'all', ...QUEUE_STATES];
+
+function out(text: string): void {
+  process.stdout.write(text);
+}
+
+function json(value: unknown): void {
+  out(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+function checkFormat(format: string): 'text' | 'json' {
+  if (format !== 'text' && format !== 'json') throw new CliError(`--format ${format}: expected text or json`, EXIT_REFUSED);
+  return format;
+}
+
+function parseId(text: string): string {
+  const id = normalizeQueueId(text);
+  if (id === undefined) throw new CliError(`${JSON.stringify(text)} is not a queue id: 8 characters as printed when the push parked`, EXIT_REFUSED);
+  return id;
+}
+
+/**
+ * Who runs the command: the identity the gateway put in PUSHGATE_* for a
+ * command over SSH (the same variables the hook reads), else `local:<user>`
+ * with the roles the config's identity.roles give it.
+ */
+function caller(config: PushgateConfig): Pusher {
+  return pusherFromEnv(process.env, config);
+}
+
+async function openContext(config: PushgateConfig): Promise<{ ctx: QueueContext; close(): Promise<void> }> {
+  const { openAudit } = await import('../audit/index.js');
+  const audit = openAudit(config.audit) as AuditSink & { close?: () => Promise<void> };
+  const ctx: QueueContext = {
+    queue: config.queue,
+    audit,
+    notify: (event) => notifyDetached(config.queue.notify, event),
+    warn: (message) => process.stderr.write(`pushgate: warning: ${message}\n`),
+    now: () => new Date(),
+  };
+  return { ctx, close: async () => audit.close?.() };
+}
+
+/** Queue refusals end the command with exit 1, failures with 2; with --format json the reason is also on stdout. */
+async function guarded(result: CommandResult, format: 'text' | 'json', action: () => Promise<number>): Promise<void> {
+  try {
+    result.code = await action();
+  } catch (error) {
+    if (!isQueueError(error)) throw error;
+    if (format === 'json') json({ ok: false, code: error.code, message: error.message });
+    throw new CliError(`${error.code}: ${error.message}`, error.refused ? EXIT_REFUSED : EXIT_ERROR);
+  }
+}
+
+async function loadEntry(config: PushgateConfig, idText: string, repo: string | undefined): Promise<{ repository: Repository; record: QueueRecord }> {
+  const id = parseId(idText);
+  const repository = locateEntry(config.reposRoot, id, repo);
+  const stored = await readRecord(repository.gitDir, id);
+  if (stored === null) throw new QueueError('queue.not-found', `no queue entry ${id}${repo === undefined ? '' : ` in ${repo}`}`);
+  return { repository, record: stored.record };
+}
+
+function stateMatches(filter: string, record: QueueRecord, now: Date): boolean {
+  const state = effectiveState(record, now);
+  if (filter === 'all') return true;
+  if (filter === 'open') return state === 'pending' || state === 'approved';
+  return state === filter;
+}
+
+export function registerQueueCommands(program: Command, result: CommandResult): void {
+  const queue = program.command('queue')
+    .description('Review parked pushes: list, show, approve, reject, wait for a decision, expire overdue entries.')
+    .addHelpText('after', `
+The caller's identity comes from PUSHGATE_PRINCIPAL / PUSHGATE_ROLES (set by the
+gateway for commands over SSH); on the server's shell it is local:<user>, with
+the roles that identity.roles in the config gives it.
+
+Example:
+  pushgate queue list
+  pushgate queue show k3m9qx2a
+  pushgate queue approve k3m9qx2a --comment "workflow change reviewed"`);
+
+  queue.command('list')
+    .description('List queue entries across every repository under reposRoot.')
+    .option('--repo <name>', 'only this repository (e.g. team/app)')
+    .option('--state <state>', `${STATE_FILTERS.join(', ')}`, 'open')
+    .option('--principal <glob>', 'only pushes by matching principals')
+    .option('--format <format>', 'text or json', 'text')
+    .option('--config <file>', CONFIG_OPTION_HELP)
+    .addHelpText('after', '\n"open" (the default) is pending and approved-but-not-yet-applied entries.\n\nExample:\n  pushgate queue list --repo team/app --state all --format json')
+    .action(async (options: CommonOptions & { state: string; principal?: string }) => {
+      const format = checkFormat(options.format);
+      if (!STATE_FILTERS.includes(options.state)) throw new CliError(`--state ${options.state}: expected one of ${STATE_FILTERS.join(', ')}`, EXIT_REFUSED);
+      const config = loadCliConfig(options.config);
+      await guarded(result, format, async () => {
+        const now = new Date();
+        const repos = repositoriesWithQueue(config.reposRoot).filter((r) => options.repo === undefined || r.name === options.repo.replace(/\.git$/, ''));
+        const entries = [];
+        for (const repo of repos) {
+          const { records, problems } = await readAllRecords(repo.gitDir);
+          for (const p of problems) process.stderr.write(`pushgate: warning: ${repo.name} entry ${p.id} is unreadable: ${p.message}\n`);
+          for (const { record } of records) {
+            if (!stateMatches(options.state, record, now)) continue;
+            if (options.principal !== undefined && !minimatch(record.pusher.principal, options.principal, { dot: true })) continue;
+            entries.push(summarize(record, requirementsFor(record, config.queue), now));
+          }
+        }
+        if (format === 'json') json(entries);
+        else out(listText(entries));
+        return EXIT_OK;
+      });
+    });
+
+  queue.command('show')
+    .description('Everything about one entry: refs, findings, commits, diff stat, approvals, history, and how to fetch the parked commits.')
+    .argument('<id>', 'queue id')
+    .option('--repo <name>', 'the repository, when the id is not unique')
+    .option('--format <format>', 'text or json', 'text')
+    .option('--config <file>', CONFIG_OPTION_HELP)
+    .addHelpText('after', '\nExample:\n  pushgate queue show k3m9qx2a --format json')
+    .action(async (id: string, options: CommonOptions) => {
+      const format = checkFormat(options.format);
+      const config = loadCliConfig(options.config);
+      await guarded(result, format, async () => {
+        const { record } = await loadEntry(config, id, options.repo);
+        const requirements = requirementsFor(record, config.queue);
+        const now = new Date();
+        if (format === 'json') json({ ...record, effectiveState: effectiveState(record, now), requirements, fetch: fetchHints(record) });
+        else out(showText(record, requirements, now));
+        return EXIT_OK;
+      });
+    });
+
+  queue.command('approve')
+    .description('Approve a parked push; the approval that completes the count applies it (all refs at once) and runs post-receive.')
+    .argument('<id>', 'queue id')
+    .option('--comment <text>', 'recorded with the approval')
+    .option('--repo <name>', 'the repository, when the id is not unique')
+    .option('--format <format>', 'text or json', 'text')
+    .option('--config <file>', CONFIG_OPTION_HELP)
+    .addHelpText('after', `
+Refused (exit 1): the caller lacks a reviewer role, pushed it (or sponsors the
+pusher's certificate), already approved it, or the entry is decided or
+expired; a ref that moved since the push makes the entry stale (exit 1).
+Exit 2: the queue could not do its work (retry).
+
+Example:
+  pushgate queue approve k3m9qx2a --comment "reviewed the workflow change"`)
+    .action(async (id: string, options: CommonOptions & { comment?: string }) => {
+      const format = checkFormat(options.format);
+      const config = loadCliConfig(options.config);
+      const { ctx, close } = await openContext(config);
+      try {
+        await guarded(result, format, async () => {
+          const { repository, record } = await loadEntry(config, id, options.repo);
+          const approved = await approveEntry({ gitDir: repository.gitDir, id: record.id }, caller(config), options.comment, ctx);
+          if (format === 'json') {
+            json({ ok: true, id: record.id, repository: repository.name, state: approved.record.state, applied: approved.applied, approvals: approved.approvals, required: approved.required, postReceive: approved.postReceive ?? null });
+          } else if (approved.applied) {
+            const refs = approved.record.updates.map((u) => `${u.ref} -> ${u.new.slice(0, 12)}`).join(', ');
+            const hook = approved.postReceive === null ? 'no post-receive hook' : `post-receive exited ${approved.postReceive}`;
+            out(`approved and applied ${record.id} (${approved.approvals}/${approved.required}): ${refs}; ${hook}\n`);
+          } else {
+            out(`approved ${record.id} (${approved.approvals}/${approved.required}): waiting for ${approved.required - approved.approvals} more approval${approved.required - approved.approvals === 1 ? '' : 's'}\n`);
+          }
+          return EXIT_OK;
+        });
+      } finally {
+        await close();
+      }
+    });
+
+  queue.command('reject')
+    .description('Reject a parked push for good; the pusher sees the reason.')
+    .argument('<id>', 'queue id')
+    .requiredOption('--reason <text>', 'why, for the pusher')
+    .option('--repo <name>', 'the repository, when the id is not unique')
+    .option('--format <format>', 'text or json', 'text')
+    .option('--config <file>', CONFIG_OPTION_HELP)
+    .addHelpText('after', '\nExample:\n  pushgate queue reject k3m9qx2a --reason "the workflow uploads secrets to a third party"')
+    .action(async (id: string, options: CommonOptions & { reason: string }) => {
+      const format = checkFormat(options.format);
+      const config = loadCliConfig(options.config);
+      const { ctx, close } = await openContext(config);
+      try {
+        await guarded(result, format, async () => {
+          const { repository, record } = await loadEntry(config, id, options.repo);
+          const rejected = await rejectEntry({ gitDir: repository.gitDir, id: record.id }, caller(config), options.reason, ctx);
+          if (format === 'json') json({ ok: true, id: record.id, repository: repository.name, state: rejected.state });
+          else out(`rejected ${record.id}: ${options.reason}\n`);
+          return EXIT_OK;
+        });
+      } finally {
+        await close();
+      }
+    });
+
+  queue.command('status')
+    .description('One line: the entry\'s state, approvals and expiry (or why it was refused).')
+    .argument('<id>', 'queue id')
+    .option('--repo <name>', 'the repository, when the id is not unique')
+    .option('--format <format>', 'text or json', 'text')
+    .option('--config <file>', CONFIG_OPTION_HELP)
+    .addHelpText('after', '\nExit status: 0 when the entry exists (whatever its state), 1 when it does not.\n\nExample:\n  pushgate queue status k3m9qx2a')
+    .action(async (id: string, options: CommonOptions) => {
+      const format = checkFormat(options.format);
+      const config = loadCliConfig(options.config);
+      await guarded(result, format, async () => {
+        const { record } = await loadEntry(config, id, options.repo);
+        const requirements = requirementsFor(record, config.queue);
+        const now = new Date();
+        if (format === 'json') json(summarize(record, requirements, now));
+        else out(statusText(record, requirements, now));
+        return EXIT_OK;
+      });
+    });
+
+  queue.command('wait')
+    .description('Block until the entry is decided.')
+    .argument('<id>', 'queue id')
+    .option('--timeout <duration>', 'give up after this long (90s, 10m, 1h; 0 waits for ever)', '10m')
+    .option('--repo <name>', 'the repository, when the id is not unique')
+    .option('--format <format>', 'text or json', 'text')
+    .option('--config <file>', CONFIG_OPTION_HELP)
+    .addHelpText('after', `
+Exit status: 0 approved and applied; 1 rejected, stale (a ref moved: rebase and
+push again) or expired; 2 timed out or could not look.
+
+Example:
+  pushgate queue wait k3m9qx2a --timeout 30m && git pull`)
+    .action(async (id: string, options: CommonOptions & { timeout: string }) => {
+      const format = checkFormat(options.format);
+      const seconds = parseDurationSeconds(options.timeout);
+      if (seconds === undefined) throw new CliError(`--timeout ${options.timeout}: expected a duration such as 90s, 10m or 1h`, EXIT_REFUSED);
+      const config = loadCliConfig(options.config);
+      await guarded(result, format, async () => {
+        const { repository, record } = await loadEntry(config, id, options.repo);
+        const waited = await waitForDecision(repository.gitDir, record.id, { timeout: seconds * 1000 });
+        const requirements = requirementsFor(waited.record, config.queue);
+        if (format === 'json') json({ ...summarize(waited.record, requirements, new Date()), outcome: waited.outcome, detail: waited.record.events.at(-1)?.detail ?? null });
+        else out(statusText(waited.record, requirements, new Date()));
+        if (waited.outcome === 'timeout') {
+          process.stderr.write(`pushgate: ${record.id} is still ${waited.state} after ${options.timeout}\n`);
+          return EXIT_ERROR;
+        }
+        return waited.state === 'applied' ? EXIT_OK : EXIT_REFUSED;
+      });
+    });
+
+  queue.command('expire')
+    .description('Mark overdue entries expired and delete their pending refs (run it from cron); also removes pending refs no open entry owns.')
+    .option('--format <format>', 'text or json', 'text')
+    .option('--config <file>', CONFIG_OPTION_HELP)
+    .addHelpText('after', '\nExample (cron, every 10 minutes):\n  */10 * * * * pushgate queue expire --config /etc/pushgate/pushgate.yaml')
+    .action(async (options: CommonOptions) => {
+      const format = checkFormat(options.format);
+      const config = loadCliConfig(options.config);
+      const { ctx, close } = await openContext(config);
+      try {
+        await guarded(result, format, async () => {
+          const report = await expireAll(config.reposRoot, caller(config), ctx);
+          if (format === 'json') {
+            json({ expired: report.expired.map((r) => ({ id: r.id, repository: r.repository, expiresAt: r.expiresAt })), swept: report.swept, problems: report.problems });
+          } else {
+            for (const r of report.expired) out(`expired ${r.id} ${r.repository} (due ${r.expiresAt})\n`);
+            for (const s of report.swept) out(`removed ${s.ref} from ${s.repository}: it belonged to no open entry\n`);
+            if (report.expired.length === 0 && report.swept.length === 0) out('nothing to expire\n');
+          }
+          for (const p of report.problems) process.stderr.write(`pushgate: ${p}\n`);
+          return report.problems.length === 0 ? EXIT_OK : EXIT_ERROR;
+        });
+      } finally {
+        await close();
+      }
+    });
+}

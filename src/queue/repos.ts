@@ -1,0 +1,66 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { QueueError } from './errors.js';
+import { QUEUE_PREFIX, queueRef } from './names.js';
+
+export interface Repository {
+  /** Path below reposRoot without `.git`, as people name it. */
+  name: string;
+  gitDir: string;
+}
+
+/** Bare repositories (`*.git` directories) under `root`, in name order; hidden directories are skipped. */
+export function findRepositories(root: string): Repository[] {
+  const out: Repository[] = [];
+  const walk = (dir: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      const path = join(dir, entry.name);
+      if (entry.name.endsWith('.git') && existsSync(join(path, 'HEAD'))) out.push({ name: relative(root, path).replace(/\.git$/, ''), gitDir: path });
+      else walk(path);
+    }
+  };
+  walk(root);
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * A cheap look at the files backend: does this repository possibly hold
+ * `ref` (or, for a prefix ending in "/", anything under it)? False only
+ * when it certainly does not; anything unusual says "maybe" and git decides.
+ */
+export function mayHoldRef(gitDir: string, ref: string): boolean {
+  if (existsSync(join(gitDir, 'reftable'))) return true;
+  if (existsSync(join(gitDir, ...ref.replace(/\/$/, '').split('/')))) return true;
+  try {
+    return readFileSync(join(gitDir, 'packed-refs'), 'utf8').includes(ref.endsWith('/') ? ` ${ref}` : ` ${ref}\n`);
+  } catch {
+    return false;
+  }
+}
+
+/** Repositories that may have queue entries at all. */
+export function repositoriesWithQueue(root: string): Repository[] {
+  return findRepositories(root).filter((repo) => mayHoldRef(repo.gitDir, QUEUE_PREFIX));
+}
+
+/**
+ * The repository holding entry `id`: searched across reposRoot unless the
+ * caller names the repository. Ids are random, so two repositories sharing
+ * one is unlikely; if it happens, the caller is asked to name the repository.
+ */
+export function locateEntry(root: string, id: string, repository?: string): Repository {
+  const all = findRepositories(root);
+  const candidates = repository === undefined ? all : all.filter((r) => r.name === repository.replace(/\.git$/, '').replace(/^\/+/, ''));
+  if (repository !== undefined && candidates.length === 0) throw new QueueError('queue.not-found', `no repository ${repository} under ${root}`);
+  const found = candidates.filter((r) => mayHoldRef(r.gitDir, queueRef(id)));
+  if (found.length === 0) throw new QueueError('queue.not-found', `no queue entry ${id}${repository === undefined ? ` in any repository under ${root}` : ` in ${repository}`}`);
+  if (found.length > 1) throw new QueueError('queue.ambiguous', `queue entry ${id} exists in ${found.map((r) => r.name).join(', ')}; name one with --repo`);
+  return found[0]!;
+}
