@@ -7,6 +7,7 @@ import { registerHookCommands } from './hook.js';
 import { registerInitCommand } from './init.js';
 import { registerQueueCommands } from './queue.js';
 import { registerRepoCommands } from './repo.js';
+import { registerServeCommand } from './serve.js';
 import { registerScanCommand } from './scan.js';
 import { packageVersion } from './version.js';
 import { CliError, EXIT_ERROR, EXIT_OK } from './exit.js';
@@ -31,6 +32,7 @@ export function buildProgram(result: CommandResult): Command {
   registerScanCommand(program, result);
   registerCaCommands(program, result);
   registerCertCommands(program, result);
+  registerServeCommand(program, result);
   return program;
 }
 

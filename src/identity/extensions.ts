@@ -27,8 +27,8 @@ export function rolesFromExtensions(extensions: readonly CertOption[], name = RO
   }
 }
 
-export function sponsorFromExtensions(extensions: readonly CertOption[]): string | undefined {
-  const option = extensions.find((e) => e.name === SPONSOR_EXTENSION);
+export function sponsorFromExtensions(extensions: readonly CertOption[], name = SPONSOR_EXTENSION): string | undefined {
+  const option = extensions.find((e) => e.name === name);
   if (option === undefined) return undefined;
   try {
     return stringOptionValue(option);

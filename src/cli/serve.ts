@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { openAudit } from '../audit/index.js';
+import { ConfigError, ConfigSource, findConfigPath } from '../config/index.js';
+import { createOperatorLog, Gateway, GatewayError } from '../gateway/index.js';
+import { CONFIG_OPTION_HELP } from './config-file.js';
+import { CliError, EXIT_ERROR } from './exit.js';
+import type { CommandResult } from './main.js';
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function openSource(path: string): ConfigSource {
+  try {
+    return new ConfigSource(path);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(`configuration ${path} is not usable:\n${error.format()}`);
+    throw error;
+  }
+}
+
+export function registerServeCommand(program: Command, result: CommandResult): void {
+  program.command('serve')
+    .description('Run the SSH gateway: certificate logins, git commands only, access rules, audit.')
+    .option('--config <file>', CONFIG_OPTION_HELP)
+    .addHelpText('after', [
+      '',
+      'Prints "pushgate: listening ssh=HOST:PORT" on stderr when ready (port 0 in the config picks a free port).',
+      'SIGHUP reloads the config, CA keys and KRL (an unusable config keeps the running one).',
+      'SIGTERM stops accepting and lets running git commands finish, up to ssh.limits.drainTimeout.',
+      '',
+      'Example:',
+      '  pushgate serve --config /etc/pushgate/pushgate.yaml',
+    ].join('\n'))
+    .action(async (options: { config?: string }) => {
+      const source = openSource(findConfigPath(options.config));
+      const config = source.current;
+      const log = createOperatorLog(config.log);
+      const audit = openAudit(config.audit);
+      let gateway: Gateway;
+      try {
+        gateway = new Gateway({ configSource: source, audit, log });
+        const address = await gateway.listen();
+        process.stderr.write(`pushgate: listening ssh=${hostPort(address.address, address.port)}\n`);
+      } catch (error) {
+        if (error instanceof GatewayError) throw new CliError(error.message, EXIT_ERROR);
+        throw error;
+      }
+      await new Promise<void>((resolve) => {
+        const reload = (): void => {
+          gateway.reload();
+        };
+        let stopping = false;
+        const stop = (signal: NodeJS.Signals): void => {
+          if (stopping) {
+            log.warn(`${signal} again: exiting without waiting for running commands`);
+            process.exit(EXIT_ERROR);
+          }
+          stopping = true;
+          log.info(`${signal}: no longer accepting connections; waiting for running commands`);
+          void gateway.shutdown().then(() => {
+            process.off('SIGHUP', reload);
+            process.off('SIGTERM', stop);
+            process.off('SIGINT', stop);
+            resolve();
+          });
+        };
+        process.on('SIGHUP', reload);
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      });
+      await audit.close();
+      await log.close?.();
+      result.code = 0;
+    });
+}

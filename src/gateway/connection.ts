@@ -1,0 +1,281 @@
+/**
+ * One client connection: authentication with attempt and time limits, the
+ * idle timeout, the channel limit, and refusal of everything but sessions.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import ssh2 from 'ssh2';
+import type { PushgateConfig } from '../config/index.js';
+import type { Identity } from '../identity/index.js';
+import { normalizeAddress } from '../sshcert/index.js';
+import { authenticate, type AuthDecision, type KeyOffer } from './auth.js';
+import { auditIdentity, UNKNOWN_PRINCIPAL, type EventRecorder } from './events.js';
+import type { KeyedCounter } from './limits.js';
+import type { OperatorLog } from './log.js';
+import { handleSession, type QueueCommandHandler, type SessionHost } from './session.js';
+import type { Trust } from './trust.js';
+
+const { utils } = ssh2;
+
+export interface Runtime {
+  config: PushgateConfig;
+  trust: Trust;
+}
+
+export interface ConnectionHost {
+  runtime(): Runtime;
+  readonly events: EventRecorder;
+  readonly log: OperatorLog;
+  readonly sessionsPerIdentity: KeyedCounter;
+  readonly queueHandler: QueueCommandHandler | undefined;
+  draining(): boolean;
+  /** The connection's socket closed. */
+  closed(connection: GatewayConnection): void;
+  /** A command ended while draining, or the connection became idle of commands. */
+  commandsSettled(connection: GatewayConnection): void;
+}
+
+interface CommandControl {
+  stop: () => void;
+  abort: () => void;
+}
+
+type Reply = (() => void) | undefined;
+
+function call(reply: Reply): void {
+  if (typeof reply === 'function') reply();
+}
+
+export function newConnectionId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+export class GatewayConnection {
+  readonly id = newConnectionId();
+  readonly address: string;
+  readonly port: number;
+  readonly openedAt = Date.now();
+  identity: Identity | undefined;
+  forceCommand: string | undefined;
+  #client: ssh2.Connection | undefined;
+  #authFailures = 0;
+  #channels = 0;
+  #sessions = 0;
+  readonly #running = new Set<CommandControl>();
+  readonly #authTimer: NodeJS.Timeout;
+  readonly #idleTimer: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly host: ConnectionHost,
+  ) {
+    this.address = normalizeAddress(socket.remoteAddress ?? '');
+    this.port = socket.remotePort ?? 0;
+    const { limits } = host.runtime().config.ssh;
+    this.#authTimer = setTimeout(() => this.#authTimedOut(), limits.authTimeout);
+    this.#idleTimer = setTimeout(() => this.#idleTimedOut(), limits.idleTimeout);
+    this.#authTimer.unref();
+    this.#idleTimer.unref();
+    socket.once('close', () => this.#onClose());
+  }
+
+  get busy(): boolean {
+    return this.#running.size > 0;
+  }
+
+  get authenticated(): boolean {
+    return this.identity !== undefined;
+  }
+
+  touch(): void {
+    this.#idleTimer.refresh();
+  }
+
+  /** Disconnects politely when the SSH layer is up, else drops the socket. */
+  end(): void {
+    if (this.#client !== undefined) this.#client.end();
+    else this.socket.destroy();
+    // A peer that never answers the disconnect does not hold the server.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  /** Ends running commands (drain deadline). */
+  stopCommands(): void {
+    for (const control of this.#running) control.stop();
+  }
+
+  attach(client: ssh2.Connection): void {
+    this.#client = client;
+    client.on('error', (error: Error) => this.host.log.debug('connection error', { connection: this.id, error: error.message }));
+    client.on('authentication', (ctx: ssh2.AuthContext) => this.#onAuthentication(ctx));
+    client.on('session', (accept: () => ssh2.Session, reject: Reply) => this.#onSession(accept, reject));
+    client.on('tcpip', (accept: unknown, reject: Reply, info: ssh2.TcpipRequestInfo) => {
+      this.#refuseForwarding(reject, `direct-tcpip ${info.destIP}:${info.destPort}`, 'forward.tcpip');
+    });
+    client.on('openssh.streamlocal', (accept: unknown, reject: Reply, info: ssh2.SocketRequestInfo) => {
+      this.#refuseForwarding(reject, `direct-streamlocal ${String(info.socketPath).slice(0, 128)}`, 'forward.streamlocal');
+    });
+    client.on('request', (accept: unknown, reject: Reply, name: string) => {
+      this.#refuseForwarding(reject, `global request ${String(name).slice(0, 64)}`, 'forward.request');
+    });
+  }
+
+  #audit(): { identity: ReturnType<typeof auditIdentity> } {
+    return { identity: this.identity !== undefined ? auditIdentity(this.identity) : { principal: UNKNOWN_PRINCIPAL, clientAddress: this.address } };
+  }
+
+  #refuseForwarding(reject: Reply, what: string, code: string): void {
+    call(reject);
+    this.touch();
+    this.host.events.record({ type: 'ssh.command', session: this.id, ...this.#audit(), command: what, result: 'refused', code, reason: 'forwarding is refused; this server runs git commands only' });
+  }
+
+  #authTimedOut(): void {
+    if (this.authenticated || this.#closed) return;
+    this.host.events.record({ type: 'ssh.auth', session: this.id, ...this.#audit(), result: 'refused', code: 'auth.timeout', reason: 'not authenticated in time' });
+    this.end();
+  }
+
+  #idleTimedOut(): void {
+    if (this.#closed) return;
+    this.host.log.info('closing idle connection', { connection: this.id, address: this.address });
+    this.host.events.record({ type: 'ssh.disconnect', session: this.id, ...this.#audit(), result: 'idle', code: 'limit.idle-timeout', durationMs: Date.now() - this.openedAt });
+    this.end();
+  }
+
+  #onAuthentication(ctx: ssh2.AuthContext): void {
+    this.touch();
+    const { config } = this.host.runtime();
+    if (this.host.draining()) {
+      ctx.reject([]);
+      this.end();
+      return;
+    }
+    if (ctx.method !== 'publickey') {
+      // `none` is how every client starts; it is not a failed attempt.
+      if (ctx.method !== 'none') this.#failed(config, ctx.method, { ok: false, code: 'auth.method', message: `${ctx.method} authentication is not offered`, offered: {} });
+      ctx.reject(['publickey']);
+      return;
+    }
+    const offer: KeyOffer = {
+      user: ctx.username,
+      algorithm: ctx.key.algo,
+      keyBlob: ctx.key.data,
+      clientAddress: this.address,
+      signed: ctx.signature !== undefined && ctx.blob !== undefined
+        ? { data: ctx.blob, signature: ctx.signature, verifyPlain: () => verifyPlainWithSsh2(ctx) }
+        : undefined,
+    };
+    let decision: AuthDecision;
+    try {
+      decision = authenticate(offer, this.host.runtime());
+    } catch (error) {
+      this.host.log.error('authentication failed unexpectedly', { connection: this.id, error: (error as Error).stack ?? String(error) });
+      decision = { ok: false, code: 'auth.internal', message: 'internal error', offered: {} };
+    }
+    if (!decision.ok) {
+      ctx.reject(['publickey']);
+      this.#failed(config, 'publickey', decision);
+      return;
+    }
+    if (offer.signed === undefined) {
+      // The query: the key is acceptable, now prove possession.
+      ctx.accept();
+      return;
+    }
+    this.identity = decision.identity;
+    this.forceCommand = decision.forceCommand;
+    clearTimeout(this.#authTimer);
+    ctx.accept();
+    this.host.events.record({
+      type: 'ssh.auth', session: this.id, identity: auditIdentity(decision.identity), result: 'ok',
+      reason: decision.identity.source === 'break-glass' ? 'break-glass key' : `certificate, logged in as ${ctx.username}`,
+      ...(decision.forceCommand !== undefined ? { command: decision.forceCommand } : {}),
+    });
+  }
+
+  #failed(config: PushgateConfig, method: string, decision: Extract<AuthDecision, { ok: false }>): void {
+    this.#authFailures += 1;
+    const offered = decision.offered;
+    this.host.events.record({
+      type: 'ssh.auth', session: this.id,
+      identity: {
+        principal: offered.principal ?? UNKNOWN_PRINCIPAL, clientAddress: this.address,
+        ...(offered.keyId !== undefined ? { keyId: offered.keyId } : {}),
+        ...(offered.certSerial !== undefined ? { certSerial: offered.certSerial } : {}),
+        ...(offered.keyFingerprint !== undefined ? { keyFingerprint: offered.keyFingerprint } : {}),
+      },
+      result: 'refused', code: decision.code, reason: `${method}: ${decision.message}`,
+    });
+    if (this.#authFailures >= config.ssh.limits.maxAuthAttempts) {
+      this.host.events.record({ type: 'ssh.disconnect', session: this.id, ...this.#audit(), result: 'refused', code: 'auth.too-many-attempts', reason: `${this.#authFailures} failed attempts` });
+      this.end();
+    }
+  }
+
+  #onSession(accept: () => ssh2.Session, reject: Reply): void {
+    this.touch();
+    const { limits } = this.host.runtime().config.ssh;
+    if (this.identity === undefined || this.host.draining() || this.#sessions >= limits.maxChannelsPerConnection) {
+      call(reject);
+      if (this.#sessions >= limits.maxChannelsPerConnection) {
+        this.host.events.record({ type: 'ssh.command', session: this.id, ...this.#audit(), command: 'session', result: 'refused', code: 'limit.channels', reason: `at most ${limits.maxChannelsPerConnection} channels per connection` });
+      }
+      return;
+    }
+    this.#sessions += 1;
+    this.#channels += 1;
+    const session = accept();
+    session.once('close', () => {
+      this.#sessions -= 1;
+    });
+    handleSession(session, this.#sessionHost(this.identity));
+  }
+
+  #sessionHost(identity: Identity): SessionHost {
+    const connection = this;
+    const host = this.host;
+    return {
+      identity,
+      forceCommand: this.forceCommand,
+      events: host.events,
+      log: host.log,
+      sessionsPerIdentity: host.sessionsPerIdentity,
+      queueHandler: host.queueHandler,
+      settings() {
+        const { config } = host.runtime();
+        return { reposRoot: config.reposRoot, access: config.access, maxSessionsPerIdentity: config.ssh.limits.maxSessionsPerIdentity };
+      },
+      draining: () => host.draining(),
+      nextSessionId: () => `${connection.id}-${connection.#channels}`,
+      touch: () => connection.touch(),
+      commandStarted(control) {
+        connection.#running.add(control);
+        return () => {
+          connection.#running.delete(control);
+          host.commandsSettled(connection);
+        };
+      },
+    };
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#authTimer);
+    clearTimeout(this.#idleTimer);
+    for (const control of this.#running) control.abort();
+    this.host.events.record({ type: 'ssh.disconnect', session: this.id, ...this.#audit(), durationMs: Date.now() - this.openedAt });
+    this.host.closed(this);
+  }
+}
+
+/** ssh2 unwraps a plain key's signature before handing it over; its own key parser verifies it then. */
+function verifyPlainWithSsh2(ctx: ssh2.PublicKeyAuthContext): boolean {
+  if (ctx.key.algo === 'ssh-rsa' && ctx.hashAlgo === undefined) return false;
+  const key = utils.parseKey(ctx.key.data);
+  if (key instanceof Error || ctx.signature === undefined || ctx.blob === undefined) return false;
+  const parsed = Array.isArray(key) ? key[0] : key;
+  return parsed?.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true;
+}

@@ -1,0 +1,13 @@
+export { Gateway, GatewayError, type GatewayOptions, type ReloadResult } from './server.js';
+export { parseCommand, permissionFor, sqDequote, splitWords, GIT_SERVICES, type GitService, type ParsedCommand, type CommandError } from './command.js';
+export { repoNameFromPath, resolveRepository, MAX_REPO_PATH, type RepoName, type RepoRefusal, type ResolvedRepo } from './repo-path.js';
+export { isAllowed, permissionsFor, type Caller } from './access.js';
+export { gitChildEnv, isValidGitProtocol, pushgateEnv, type GitEnvOptions } from './git-env.js';
+export { planCommand, gitArgs, repositoryRefusalMessage, type GitPlan, type QueuePlan, type Refusal, type PlanOptions } from './plan.js';
+export { authenticate, verifyCertificateLogin, type AuthDecision, type AuthContext, type KeyOffer, type SignedAttempt } from './auth.js';
+export { Trust, TrustError, loadTrustedCAs, parseKeyLines } from './trust.js';
+export { WatchedFile, type Loaded } from './watched-file.js';
+export { KeyedCounter, connectionRefusal } from './limits.js';
+export { createOperatorLog, silentLog, type OperatorLog } from './log.js';
+export { auditIdentity } from './events.js';
+export type { CommandIO, QueueCommandHandler } from './session.js';

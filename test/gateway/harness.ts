@@ -1,0 +1,282 @@
+/**
+ * A `pushgate serve` child process on a loopback port chosen at run time, and
+ * users with OpenSSH keys and certificates that drive it with the real
+ * OpenSSH client and git.
+ */
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testServer, type TestServer } from '../helpers/git-server.js';
+import { pushgateBin, requireTool, run } from '../helpers/tools.js';
+import { KEY_KINDS, type KeyKind } from '../sshcert/fixtures.js';
+
+export interface Teardown {
+  teardown(fn: () => void | Promise<void>): void;
+}
+
+export interface AuditLine {
+  type: string;
+  session?: string;
+  identity?: { principal: string; roles?: string[]; keyId?: string; certSerial?: string; clientAddress?: string };
+  repository?: string;
+  command?: string;
+  result?: string;
+  code?: string;
+  reason?: string;
+  bytesIn?: number;
+  bytesOut?: number;
+  durationMs?: number;
+  [key: string]: unknown;
+}
+
+export class Gateway {
+  port = 0;
+  #stderr = '';
+  #exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(
+    readonly server: TestServer,
+    readonly child: ChildProcess,
+  ) {
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (text: string) => {
+      this.#stderr += text;
+    });
+    this.#exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get dir(): string {
+    return this.server.dir;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  get exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.#exit;
+  }
+
+  async ready(): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const match = /pushgate: listening ssh=127\.0\.0\.1:(\d+)/.exec(this.#stderr);
+      if (match) {
+        this.port = Number(match[1]);
+        return;
+      }
+      if (this.child.exitCode !== null) break;
+      await sleep(20);
+    }
+    throw new Error(`pushgate serve did not start:\n${this.#stderr}`);
+  }
+
+  /** `[127.0.0.1]:PORT <host key>`: the server's key pinned for the client. */
+  knownHostsLine(): string {
+    const [type, blob] = readFileSync(join(this.dir, 'host_ed25519.pub'), 'utf8').trim().split(/\s+/);
+    return `[127.0.0.1]:${this.port} ${type} ${blob}\n`;
+  }
+
+  /**
+   * A bare repository (no pushgate hooks) whose pre-receive hook writes its
+   * whole environment to `<repo>/env.dump`, NUL-separated: what git and its
+   * hooks receive from the gateway.
+   */
+  createProbeRepo(name: string): { path: string; env(): Record<string, string> } {
+    const path = join(this.server.reposRoot, `${name}.git`);
+    run('git', ['init', '-q', '--bare', '--initial-branch=main', path]);
+    const hook = join(path, 'hooks', 'pre-receive');
+    writeFileSync(hook, `#!/bin/sh\ncat >/dev/null\nenv -0 > "$(pwd)/env.dump"\n`, { mode: 0o755 });
+    return {
+      path,
+      env(): Record<string, string> {
+        const text = readFileSync(join(path, 'env.dump'), 'utf8');
+        return Object.fromEntries(text.split('\0').filter((e) => e !== '').map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+      },
+    };
+  }
+
+  url(repo: string): string {
+    return `ssh://git@127.0.0.1/${repo}`;
+  }
+
+  audit(): AuditLine[] {
+    const file = join(this.dir, 'state', 'audit', 'audit.log');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as AuditLine);
+  }
+
+  /** Waits until an audit record satisfies `predicate` (records are written as events happen). */
+  async waitForAudit(predicate: (line: AuditLine) => boolean, timeoutMs = 5000): Promise<AuditLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.audit().find(predicate);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error('audit record not found in time');
+      await sleep(25);
+    }
+  }
+
+  /** Resident set size of the server process, in kB. */
+  rssKb(): number {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
+  }
+
+  /** SIGHUP, then waits for the config.reload record it causes. */
+  async reload(): Promise<AuditLine> {
+    const before = this.audit().filter((l) => l.type === 'config.reload').length;
+    this.child.kill('SIGHUP');
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const reloads = this.audit().filter((l) => l.type === 'config.reload');
+      if (reloads.length > before) return reloads.at(-1)!;
+      if (Date.now() > deadline) throw new Error(`no reload recorded:\n${this.#stderr}`);
+      await sleep(25);
+    }
+  }
+
+  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    return this.#exit;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export interface StartOptions {
+  /** Edits the config before the server starts. */
+  configure?: (server: TestServer) => void;
+  /** Repositories to create (bare, with hooks). */
+  repos?: string[];
+}
+
+/** Initialises a server directory and starts `pushgate serve` on 127.0.0.1, port 0. */
+export async function startGateway(t: Teardown, options: StartOptions = {}): Promise<Gateway> {
+  requireTool('ssh', 'openssh-client');
+  requireTool('ssh-keygen', 'openssh-client');
+  const server = testServer(t);
+  server.setConfig(['ssh', 'listen'], '127.0.0.1:0');
+  for (const repo of options.repos ?? []) server.createRepo(repo);
+  options.configure?.(server);
+  const child = spawn(process.execPath, [pushgateBin, 'serve', '--config', server.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const gateway = new Gateway(server, child);
+  t.teardown(async () => {
+    await gateway.stop();
+  });
+  await gateway.ready();
+  return gateway;
+}
+
+export interface SignOptions {
+  principals?: string[];
+  roles?: string[];
+  /** ssh-keygen -V. */
+  validity?: string;
+  serial?: number;
+  keyId?: string;
+  /** Extra `-O` options (`force-command=…`, `source-address=…`, `critical:x=y`). */
+  options?: string[];
+  /** CA private key; default: the server's. */
+  ca?: string;
+  out?: string;
+}
+
+export interface Ran {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+function ran(result: SpawnSyncReturns<string>): Ran {
+  return { status: result.status ?? -1, stdout: result.stdout ?? '', stderr: `${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
+}
+
+/** Someone with an OpenSSH key pair and (once signed) a certificate. */
+export class SshUser {
+  readonly key: string;
+  cert: string;
+  knownHosts: string;
+
+  constructor(
+    readonly gateway: Gateway,
+    readonly name: string,
+    readonly kind: KeyKind = KEY_KINDS[0]!,
+  ) {
+    this.key = join(gateway.dir, `user-${name}`);
+    if (!existsSync(this.key)) run('ssh-keygen', ['-q', ...kind.keygen, '-N', '', '-C', name, '-f', this.key]);
+    this.cert = `${this.key}-cert.pub`;
+    this.knownHosts = join(gateway.dir, `known_hosts-${name}`);
+    writeFileSync(this.knownHosts, gateway.knownHostsLine());
+  }
+
+  /** Signs the key with ssh-keygen; roles go into the pushgate roles extension. */
+  sign(options: SignOptions = {}): this {
+    const principals = options.principals ?? [this.name];
+    const args = ['-q', '-s', options.ca ?? join(this.gateway.dir, 'ca'), '-I', options.keyId ?? `${this.name}-key`, '-n', principals.join(','), '-V', options.validity ?? '+10m'];
+    if (options.serial !== undefined) args.push('-z', String(options.serial));
+    const roles = options.roles ?? ['agent'];
+    if (roles.length > 0) args.push('-O', `extension:roles@pushgate=${roles.join(',')}`);
+    for (const option of options.options ?? []) args.push('-O', option);
+    args.push(`${this.key}.pub`);
+    run('ssh-keygen', args, { env: { ...process.env, TZ: 'UTC' } });
+    return this;
+  }
+
+  /** OpenSSH options: no user config, this key and certificate only, the server's host key pinned. */
+  sshOptions(extra: string[] = []): string[] {
+    return [
+      '-F', '/dev/null', '-o', 'IdentitiesOnly=yes', '-o', `IdentityFile=${this.key}`, '-o', `CertificateFile=${this.cert}`,
+      '-o', `UserKnownHostsFile=${this.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
+      '-o', 'LogLevel=ERROR', '-p', String(this.gateway.port), ...extra,
+    ];
+  }
+
+  sshCommand(extra: string[] = []): string {
+    return ['ssh', ...this.sshOptions(extra)].map(shellWord).join(' ');
+  }
+
+  /** Runs `ssh … git@127.0.0.1 COMMAND`. */
+  ssh(command: string[], options: { input?: string; extra?: string[]; user?: string; timeout?: number } = {}): Ran {
+    return ran(spawnSync('ssh', [...this.sshOptions(options.extra), `${options.user ?? 'git'}@127.0.0.1`, ...command], {
+      encoding: 'utf8', input: options.input ?? '', timeout: options.timeout ?? 30_000,
+    }));
+  }
+
+  gitEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      GIT_SSH_COMMAND: this.sshCommand(),
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_AUTHOR_NAME: this.name, GIT_AUTHOR_EMAIL: `${this.name}@example.test`,
+      GIT_COMMITTER_NAME: this.name, GIT_COMMITTER_EMAIL: `${this.name}@example.test`,
+      ...extra,
+    };
+  }
+
+  git(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Ran {
+    return ran(spawnSync('git', args, { encoding: 'utf8', cwd: options.cwd, env: this.gitEnv(options.env), input: options.input ?? '', timeout: 60_000 }));
+  }
+
+  /** The same, without waiting: for concurrency. */
+  gitAsync(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
+    return new Promise((resolve) => {
+      const child = spawn('git', args, { cwd: options.cwd, env: this.gitEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+      child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+      child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
+    });
+  }
+}
+
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./=:@,+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
