@@ -64,9 +64,18 @@ function isHexByte(b: number): boolean {
  * it keeps only the unfinished last line between chunks. Content lines are
  * told apart by their first byte alone; only headers become strings.
  */
+/**
+ * Decides from the raw bytes of an added line (`buf[start..end)`) whether it
+ * is worth a LineEvent. Lines it turns down never become strings, which is
+ * most of the cost of reading a large push.
+ */
+export type LineFilter = (buf: Buffer, start: number, end: number) => boolean;
+
 export class DiffParser {
   /** The commit ids seen so far, in output order. */
   readonly commits: string[] = [];
+  /** Bytes of added lines read so far, whether or not the filter kept them. */
+  addedBytes = 0;
   private out: DiffEvent[] = [];
   private carry: Buffer[] = [];
   private commit = '';
@@ -78,6 +87,8 @@ export class DiffParser {
   /** Parent columns in front of each hunk line: 1 for a plain diff, N for a merge of N parents. */
   private columns = 1;
   private newLine = 0;
+
+  constructor(private readonly lineFilter?: LineFilter) {}
 
   push(chunk: Buffer): DiffEvent[] {
     this.out = [];
@@ -148,10 +159,14 @@ export class DiffParser {
 
   private plainLine(buf: Buffer, c: number, s: number, e: number): void {
     if (c === MINUS) return;
-    if (c === PLUS && !this.skipLines && this.path !== undefined) {
-      this.out.push({ kind: 'line', commit: this.commit, path: this.path, line: this.newLine, text: buf.toString('utf8', s + 1, e) });
-    }
+    if (c === PLUS && !this.skipLines && this.path !== undefined) this.added(buf, s + 1, e);
     this.newLine += 1;
+  }
+
+  private added(buf: Buffer, s: number, e: number): void {
+    this.addedBytes += e - s + 1;
+    if (this.lineFilter !== undefined && !this.lineFilter(buf, s, e)) return;
+    this.out.push({ kind: 'line', commit: this.commit, path: this.path!, line: this.newLine, text: buf.toString('utf8', s, e) });
   }
 
   /** In a combined diff a line is new only when every parent column is '+'; any '-' means it is not in the result. */
@@ -163,9 +178,7 @@ export class DiffParser {
       if (b === MINUS) return;
       if (b !== PLUS) everyPlus = false;
     }
-    if (everyPlus && !this.skipLines && this.path !== undefined) {
-      this.out.push({ kind: 'line', commit: this.commit, path: this.path, line: this.newLine, text: buf.toString('utf8', Math.min(s + n, e), e) });
-    }
+    if (everyPlus && !this.skipLines && this.path !== undefined) this.added(buf, Math.min(s + n, e), e);
     this.newLine += 1;
   }
 

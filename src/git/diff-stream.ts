@@ -1,10 +1,14 @@
 import { checkAllDiffed, checkCommitIds } from './commit-ids.js';
-import { DiffParser, type DiffEvent } from './diff-parser.js';
+import { DiffParser, type DiffEvent, type LineFilter } from './diff-parser.js';
 import { failure, spawnGit } from './run.js';
 
 export interface DiffStreamOptions {
   /** Detect renames (-M): a renamed file then reports only its changed lines. Off by default, so a moved file is read in full. */
   renames?: boolean;
+  /** Keeps only the added lines worth a LineEvent (see LineFilter). */
+  lineFilter?: LineFilter;
+  /** Updated as git's output is read: bytes of all added lines, filtered or not. */
+  progress?: { addedBytes: number };
 }
 
 /** Arguments that make the patch output independent of the repository's and the user's diff configuration. */
@@ -34,12 +38,14 @@ export async function* diffEvents(gitDir: string, commits: readonly string[], en
   const args = diffArgs(options);
   const proc = spawnGit(args, { gitDir, env, stdin: true });
   proc.child.stdin!.end(commits.join('\n') + '\n');
-  const parser = new DiffParser();
+  const parser = new DiffParser(options.lineFilter);
   let done = false;
   try {
     for await (const chunk of proc.child.stdout! as AsyncIterable<Buffer>) {
       const events = parser.push(chunk);
-      if (events.length > 0) yield events;
+      if (options.progress) options.progress.addedBytes = parser.addedBytes;
+      // With a filter most chunks yield nothing; they are still handed over so the caller can check its budgets.
+      if (events.length > 0 || options.lineFilter !== undefined) yield events;
     }
     const rest = parser.end();
     const { code, stderr } = await proc.exited;

@@ -5,7 +5,7 @@ export { runGit, runGitOrThrow, spawnGit, type GitRunOptions, type GitSpawnOptio
 export { CatFileBatch, type GitObject, type ObjectInfo, type ObjectType } from './cat-file.js';
 export { newCommits, DEFAULT_EXCLUDED_REFS, type NewCommitsOptions } from './commits.js';
 export { diffEvents, type DiffStreamOptions } from './diff-stream.js';
-export { DiffParser, type DiffEvent, type FileEvent, type LineEvent, type FileStatus } from './diff-parser.js';
+export { DiffParser, type DiffEvent, type FileEvent, type LineEvent, type FileStatus, type LineFilter } from './diff-parser.js';
 export { changedBlobs, type ChangedBlob } from './blobs.js';
 export { updateRefs, createRef, deleteRef, readRefs, listRefs, type RefUpdate, type RefUpdateResult, type RefUpdateFailure } from './refs.js';
 export { migrateObjects, type MigrateResult } from './migrate.js';
