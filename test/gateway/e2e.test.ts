@@ -108,7 +108,7 @@ t.test('git and its hooks get PUSHGATE_* from the certificate and nothing of the
   t.same(ours, ['PUSHGATE_CERT_SERIAL', 'PUSHGATE_CLIENT_ADDRESS', 'PUSHGATE_KEY_FINGERPRINT', 'PUSHGATE_KEY_ID', 'PUSHGATE_PRINCIPAL', 'PUSHGATE_ROLES', 'PUSHGATE_SESSION']);
   t.notOk('LC_PUSHGATE_LEAK' in env);
   t.notOk('NODE_OPTIONS' in env, 'the server\'s own environment does not leak either');
-  const command = gateway.audit().find((l) => l.type === 'ssh.command' && l.session === env.PUSHGATE_SESSION);
+  const command = await gateway.waitForAudit((l) => l.type === 'ssh.command' && l.session === env.PUSHGATE_SESSION);
   t.match(command, { result: 'started', repository: 'team/probe', identity: { principal: 'carol' } }, 'the session id joins the hook to the gateway\'s records');
 
   const alt = new SshUser(gateway, 'carol2').sign({ principals: ['carol', 'carol-alt'] });
