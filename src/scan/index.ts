@@ -1,0 +1,6 @@
+export { SecretScanner } from './scanner.js';
+export { rules } from './rules.js';
+export { fileRules } from './filenames.js';
+export type { FileRule } from './filenames.js';
+export { maskSecret, maskLine, MAX_REVEALED_FRACTION } from './mask.js';
+export type { Allowlist, Confidence, MatchContext, ScanOptions, SecretFinding, SecretRule, Verdict } from './types.js';

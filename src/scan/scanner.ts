@@ -1,0 +1,241 @@
+import { CompiledAllowlist } from './allowlist.js';
+import { findEncoded } from './decode.js';
+import { shannonEntropy } from './entropy.js';
+import { matchFileRule } from './filenames.js';
+import { fingerprint } from './fingerprint.js';
+import { isLooseLookalike, isPlaceholder, isReference } from './lookalike.js';
+import { maskSecret } from './mask.js';
+import { Prefilter } from './prefilter.js';
+import { rules } from './rules.js';
+import type { Confidence, MatchContext, ScanOptions, SecretFinding, SecretRule } from './types.js';
+
+const DEFAULT_ENTROPY = 3;
+const INLINE_MARKER = 'pushgate:allow';
+
+/**
+ * Dependency lock files are machine-written: integrity hashes and resolved
+ * URLs everywhere, no hand-written assignments. Only the exactly shaped rules
+ * run there (a token or a password inside a resolved URL is still found).
+ */
+const LOCKFILES = new Set([
+  'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lock', 'deno.lock',
+  'cargo.lock', 'go.sum', 'go.work.sum', 'poetry.lock', 'pipfile.lock', 'uv.lock', 'pdm.lock', 'gemfile.lock',
+  'composer.lock', 'mix.lock', 'pubspec.lock', 'podfile.lock', 'package.resolved', 'packages.lock.json',
+  'flake.lock', 'gradle.lockfile', 'conan.lock', 'paket.lock', 'cartfile.resolved', 'shard.lock',
+]);
+
+function isLockfile(path: string): boolean {
+  const base = path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1).toLowerCase();
+  return LOCKFILES.has(base);
+}
+
+interface CompiledRule {
+  readonly rule: SecretRule;
+  readonly regex: RegExp;
+  readonly entropy: number;
+  readonly confidence: Confidence;
+}
+
+/** A match that passed every check; it holds the plaintext and never leaves this module. */
+interface Hit {
+  readonly rule: SecretRule;
+  readonly secret: string;
+  start: number;
+  end: number;
+  readonly confidence: Confidence;
+  encoded?: 'base64' | 'hex';
+}
+
+interface Span {
+  start: number;
+  end: number;
+  /** Claimed by a loose rule: a decoded finding in the same place may replace it. */
+  loose: boolean;
+}
+
+interface PathState {
+  skip: boolean;
+  lockfile: boolean;
+}
+
+/** The decoded form of an encoded value, or the password part of `user:password`, could be a secret. */
+function plausibleDecodedSecret(decoded: string): boolean {
+  const value = decoded.slice(decoded.lastIndexOf(':') + 1).trim();
+  return shannonEntropy(value) >= DEFAULT_ENTROPY && !/\s/.test(value) && !isPlaceholder(value, true) && !isLooseLookalike(value);
+}
+
+function overlaps(spans: readonly Span[], start: number, end: number, onlyExact = false): boolean {
+  for (const span of spans) if (span.start < end && start < span.end && !(onlyExact && span.loose)) return true;
+  return false;
+}
+
+/**
+ * Finds credentials in lines of text. One instance per allowlist; it keeps a
+ * little state between calls (the last path's classification) and is not
+ * meant to be shared between concurrent scans.
+ */
+export class SecretScanner {
+  private readonly compiled: CompiledRule[];
+  private readonly prefilter: Prefilter;
+  private readonly allowlist: CompiledAllowlist;
+  private lastPath: string | undefined;
+  private lastState: PathState = { skip: false, lockfile: false };
+
+  constructor(options: ScanOptions = {}) {
+    this.compiled = rules.map((rule) => ({
+      rule,
+      // d: group indices give the secret's position; g: every occurrence in a line.
+      regex: new RegExp(rule.regex.source, `${rule.regex.flags.replace(/[dgy]/g, '')}dg`),
+      entropy: rule.entropy ?? DEFAULT_ENTROPY,
+      confidence: rule.confidence ?? 'high',
+    }));
+    this.prefilter = new Prefilter(rules.map((rule) => rule.keywords));
+    this.allowlist = new CompiledAllowlist(options.allowlist);
+  }
+
+  /** Findings in one line of the file at `path` (an added line of a diff, or a line of a file). */
+  scanLine(path: string, lineNo: number, text: string): SecretFinding[] {
+    const state = this.pathState(path);
+    if (state.skip) return [];
+    const { rules: candidates, encodedAt } = this.prefilter.run(text);
+    const decode = encodedAt >= 0 && !state.lockfile;
+    if (candidates.length === 0 && !decode) return [];
+
+    const claimed: Span[] = [];
+    const hits: Hit[] = [];
+    this.match(text, candidates, state.lockfile, hits, claimed);
+    if (decode) this.matchEncoded(text, encodedAt, hits, claimed);
+    if (hits.length === 0) return [];
+
+    const inlineAllow = text.includes(INLINE_MARKER);
+    const findings: SecretFinding[] = [];
+    for (const hit of hits) {
+      const print = fingerprint(hit.rule.id, hit.secret);
+      if (this.allowlist.allowsFingerprint(print) || this.allowlist.allowsValue(hit.secret)) continue;
+      const finding: SecretFinding = {
+        ruleId: hit.rule.id,
+        title: hit.rule.title,
+        path,
+        line: lineNo,
+        column: hit.start + 1,
+        start: hit.start,
+        end: hit.end,
+        masked: maskSecret(hit.secret),
+        fingerprint: print,
+        inlineAllow,
+        fix: hit.rule.fix,
+        confidence: hit.confidence,
+      };
+      if (hit.encoded !== undefined) finding.encoded = hit.encoded;
+      findings.push(finding);
+    }
+    return findings.sort((a, b) => a.start - b.start);
+  }
+
+  /** Findings in a whole file's text, line by line. */
+  scanText(path: string, text: string): SecretFinding[] {
+    const findings: SecretFinding[] = [];
+    let lineNo = 0;
+    let from = 0;
+    while (from < text.length) {
+      let to = text.indexOf('\n', from);
+      if (to < 0) to = text.length;
+      const line = text.charCodeAt(to - 1) === 13 ? text.slice(from, to - 1) : text.slice(from, to);
+      lineNo++;
+      for (const finding of this.scanLine(path, lineNo, line)) findings.push(finding);
+      from = to + 1;
+    }
+    return findings;
+  }
+
+  /** A finding when the file's name alone says it holds a secret (`id_rsa`, `.env`, `*.p12`, …). */
+  scanPath(path: string): SecretFinding | null {
+    if (this.allowlist.allowsPath(path)) return null;
+    const rule = matchFileRule(path);
+    if (rule === null) return null;
+    const print = fingerprint(rule.id, path);
+    if (this.allowlist.allowsFingerprint(print)) return null;
+    return {
+      ruleId: rule.id,
+      title: rule.title,
+      path,
+      line: 0,
+      column: 0,
+      start: 0,
+      end: 0,
+      masked: '',
+      fingerprint: print,
+      inlineAllow: false,
+      fix: rule.fix,
+      confidence: rule.confidence,
+    };
+  }
+
+  private pathState(path: string): PathState {
+    if (path !== this.lastPath) {
+      this.lastPath = path;
+      this.lastState = { skip: this.allowlist.allowsPath(path), lockfile: isLockfile(path) };
+    }
+    return this.lastState;
+  }
+
+  private match(text: string, ruleIndices: readonly number[], lockfile: boolean, hits: Hit[], claimed: Span[]): void {
+    for (const index of ruleIndices) {
+      const compiled = this.compiled[index]!;
+      if (lockfile && compiled.rule.loose === true) continue;
+      const regex = compiled.regex;
+      regex.lastIndex = 0;
+      let match: RegExpExecArray | null;
+      while ((match = regex.exec(text)) !== null) {
+        const [start, end] = match.indices!.groups?.['secret'] ?? match.indices![0]!;
+        if (overlaps(claimed, start, end)) continue;
+        const secret = text.slice(start, end);
+        const verdict = this.judge(compiled, secret, { line: text, start, end, groups: match.groups ?? {} });
+        const loose = compiled.rule.loose === true;
+        if (verdict === false) {
+          // A failed exact format (bad checksum, example key) is still not a job for the loose rules.
+          if (!loose) claimed.push({ start, end, loose });
+          continue;
+        }
+        claimed.push({ start, end, loose });
+        hits.push({ rule: compiled.rule, secret, start, end, confidence: verdict === true ? compiled.confidence : verdict });
+      }
+    }
+  }
+
+  private judge(compiled: CompiledRule, secret: string, context: MatchContext): boolean | Confidence {
+    const loose = compiled.rule.loose === true;
+    if (compiled.entropy > 0 && shannonEntropy(secret) < compiled.entropy) return false;
+    if (isPlaceholder(secret, loose)) return false;
+    if (loose && (isReference(secret) || isLooseLookalike(secret))) return false;
+    return compiled.rule.validate?.(secret, context) ?? true;
+  }
+
+  /**
+   * Decodes base64 / hex values once and scans the result; findings point at
+   * the encoded text. What the decoded text reveals is more precise than a
+   * loose rule's guess about the encoded value, so it replaces that guess, and
+   * a guess whose decoded value is a placeholder (`not my real password`) is
+   * dropped.
+   */
+  private matchEncoded(text: string, from: number, hits: Hit[], claimed: Span[]): void {
+    for (const value of findEncoded(text, from)) {
+      if (overlaps(claimed, value.start, value.end, true)) continue;
+      const inner: Hit[] = [];
+      for (const line of value.decoded.split(/\r?\n/)) {
+        const { rules: candidates } = this.prefilter.run(line);
+        if (candidates.length > 0) this.match(line, candidates, false, inner, []);
+      }
+      const guessed = hits.filter((hit) => hit.start < value.end && value.start < hit.end);
+      if (inner.length === 0 && (guessed.length === 0 || plausibleDecodedSecret(value.decoded))) continue;
+      for (const hit of guessed) hits.splice(hits.indexOf(hit), 1);
+      claimed.push({ start: value.start, end: value.end, loose: false });
+      for (const hit of inner) {
+        hit.start = value.start;
+        hit.end = value.end;
+        hit.encoded = value.encoding;
+        hits.push(hit);
+      }
+    }
+  }
+}
