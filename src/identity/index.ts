@@ -3,3 +3,7 @@ export {
   type Identity, type IdentityContext, type IdentitySource,
 } from './identity.js';
 export { ROLES_EXTENSION, SPONSOR_EXTENSION, rolesExtension, rolesFromExtensions, sponsorExtension, sponsorFromExtensions } from './extensions.js';
+export { TokenError, isTokenError, type TokenErrorCode } from './token-error.js';
+export { TokenVerifier, MAX_TOKEN_LENGTH, type VerifiedToken, type VerifierOptions } from './oidc-verify.js';
+export { claimValue, claimWords, checkRequiredClaims, renderPrincipal, rolesFromClaims, sanitizePrincipal, sponsorFromClaims, MAX_PRINCIPAL_LENGTH, type Claims } from './claims.js';
+export { identityFromToken, certificateKeyId, type TokenIdentity } from './token-identity.js';
