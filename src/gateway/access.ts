@@ -1,18 +1,15 @@
 import { minimatch } from 'minimatch';
 import type { AccessRule, Permission } from '../config/index.js';
+import { principalMatches } from '../identity/index.js';
 
 export interface Caller {
   principal: string;
   roles: readonly string[];
 }
 
-function matches(value: string, patterns: readonly string[]): boolean {
-  return patterns.some((pattern) => minimatch(value, pattern, { dot: true }));
-}
-
 function ruleApplies(rule: AccessRule, caller: Caller, repo: string): boolean {
-  const who = matches(caller.principal, rule.principals) || rule.roles.some((role) => caller.roles.includes(role));
-  return who && matches(repo, rule.repos);
+  const who = rule.principals.some((p) => principalMatches(caller.principal, p)) || rule.roles.some((role) => caller.roles.includes(role));
+  return who && rule.repos.some((pattern) => minimatch(repo, pattern, { dot: true }));
 }
 
 /** Everything `caller` may do on `repo` (a name relative to reposRoot, without `.git`): the union of the matching rules. */

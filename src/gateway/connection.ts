@@ -80,8 +80,14 @@ export class GatewayConnection {
     socket.once('close', () => this.#onClose());
   }
 
-  get busy(): boolean {
+  /** Running a command. */
+  get running(): boolean {
     return this.#running.size > 0;
+  }
+
+  /** Running a command, or still closing a session channel: a draining server waits for these. */
+  get busy(): boolean {
+    return this.#running.size > 0 || this.#sessions > 0;
   }
 
   get authenticated(): boolean {
@@ -229,6 +235,7 @@ export class GatewayConnection {
     const session = accept();
     session.once('close', () => {
       this.#sessions -= 1;
+      this.host.commandsSettled(this);
     });
     handleSession(session, this.#sessionHost(this.identity));
   }

@@ -4,9 +4,8 @@
  * one component at a time with lstat/readlink, so a symlink that leads out
  * is refused before anything beyond the root is read.
  */
-import { lstat, readlink, realpath } from 'node:fs/promises';
+import { lstat, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
-import { isBareRepo } from '../git/index.js';
 
 export const MAX_REPO_PATH = 1024;
 const MAX_COMPONENT = 255;
@@ -90,13 +89,13 @@ async function walkInside(root: string, relativePath: string): Promise<Walk> {
       continue;
     }
     const next = join(current, part);
-    let stat;
+    let entry;
     try {
-      stat = await lstat(next);
+      entry = await lstat(next);
     } catch (error) {
       return refuse('repo.not-found', `${next}: ${errnoOf(error) ?? 'cannot be read'}`);
     }
-    if (!stat.isSymbolicLink()) {
+    if (!entry.isSymbolicLink()) {
       current = next;
       continue;
     }
@@ -112,6 +111,43 @@ async function walkInside(root: string, relativePath: string): Promise<Walk> {
     }
   }
   return { ok: true, path: current };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * git's own test for a git directory (HEAD, objects/, refs/), plus
+ * `core.bare` not false: read from the files, since a git process per
+ * connection costs more than the whole check.
+ */
+export async function isBareRepository(path: string): Promise<boolean> {
+  try {
+    const head = await readFile(join(path, 'HEAD'), 'utf8');
+    if (!/^(ref: refs\/|[0-9a-f]{40})/.test(head)) return false;
+  } catch {
+    return false;
+  }
+  if (!(await isDirectory(join(path, 'objects'))) || !(await isDirectory(join(path, 'refs')))) return false;
+  let config = '';
+  try {
+    config = await readFile(join(path, 'config'), 'utf8');
+  } catch {
+    return true;
+  }
+  let inCore = false;
+  for (const raw of config.split('\n')) {
+    const line = raw.trim();
+    const section = /^\[\s*([A-Za-z0-9.-]+)/.exec(line);
+    if (section) inCore = section[1]!.toLowerCase() === 'core';
+    else if (inCore && /^bare\s*=\s*(false|no|off|0)\s*(?:[#;].*)?$/i.test(line)) return false;
+  }
+  return true;
 }
 
 /** Finds the bare repository `name` (`<name>.git`, else `<name>`) under reposRoot. */
@@ -130,8 +166,7 @@ export async function resolveRepository(reposRoot: string, name: string): Promis
       continue;
     }
     if (walked.path === root) continue;
-    const stat = await lstat(walked.path);
-    if (!stat.isDirectory() || !(await isBareRepo(walked.path))) {
+    if (!(await isBareRepository(walked.path))) {
       refusal = refuse('repo.not-bare', `${walked.path} is not a bare repository`);
       continue;
     }

@@ -231,14 +231,14 @@ export class Gateway {
       this.#allClosed = resolve;
       if (this.#connections.size === 0) resolve();
     });
-    for (const connection of this.#connections) if (!connection.busy) connection.end();
+    for (const connection of this.#connections) if (!connection.running) connection.end();
     const { drainTimeout } = this.#runtime.config.ssh.limits;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), drainTimeout);
     });
     if ((await Promise.race([allClosed, deadline])) === 'timeout') {
-      this.#log.warn('drain timeout: stopping the commands still running', { running: [...this.#connections].filter((c) => c.busy).length });
+      this.#log.warn('drain timeout: stopping the commands still running', { running: [...this.#connections].filter((c) => c.running).length });
       for (const connection of this.#connections) connection.stopCommands();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, 3000).unref());
       await Promise.race([allClosed, grace]);

@@ -168,9 +168,9 @@ async function runQueue(channel: ssh2.ServerChannel, argv: string[], host: Sessi
   try {
     code = await host.queueHandler!(argv, host.identity, { stdin: channel, stdout: channel, stderr: channel.stderr }, session);
   } finally {
-    ended();
     host.events.record({ type: 'ssh.session-end', session, identity: auditIdentity(host.identity), command: shown.slice(0, 1024), result: String(code), durationMs: Date.now() - started });
     await finish(channel, code);
+    ended();
   }
 }
 
@@ -223,7 +223,6 @@ function runGit(channel: ssh2.ServerChannel, plan: GitPlan, context: ExecContext
       if (settled) return;
       settled = true;
       exited = true;
-      ended();
       if (error !== undefined) {
         host.log.error('could not start git', { error: error.message });
         if (channel.writable) channel.stderr.write('pushgate: the git command could not be started\n');
@@ -233,7 +232,12 @@ function runGit(channel: ssh2.ServerChannel, plan: GitPlan, context: ExecContext
         type: 'ssh.session-end', session, identity: auditIdentity(host.identity), command: shown.slice(0, 1024), repository: plan.repository,
         result, bytesIn, bytesOut, durationMs: Date.now() - started,
       });
-      void finish(channel, error !== undefined ? 2 : code, signal).then(resolve, resolve);
+      // Only once the exit status is out may a draining server close the connection.
+      const settle = (): void => {
+        ended();
+        resolve();
+      };
+      void finish(channel, error !== undefined ? 2 : code, signal).then(settle, settle);
     };
     child.once('error', (error) => done(null, null, error));
     child.once('close', (code, signal) => done(code, signal));

@@ -1,5 +1,5 @@
 export {
-  choosePrincipal, configRoles, identityFromBreakGlassKey, identityFromCertificate, isUsablePrincipal,
+  choosePrincipal, configRoles, identityFromBreakGlassKey, identityFromCertificate, isUsablePrincipal, principalMatches,
   type Identity, type IdentityContext, type IdentitySource,
 } from './identity.js';
 export { ROLES_EXTENSION, SPONSOR_EXTENSION, rolesExtension, rolesFromExtensions, sponsorExtension, sponsorFromExtensions } from './extensions.js';

@@ -100,6 +100,16 @@ export class Gateway {
     };
   }
 
+  /** Gives a repository one commit on main without going through any hook. */
+  seed(repo: string, message = 'seed'): string {
+    const gitDir = join(this.server.reposRoot, `${repo}.git`);
+    const tree = run('git', ['--git-dir', gitDir, 'mktree'], { input: '' }).trim();
+    const env = { ...process.env, GIT_AUTHOR_NAME: 'Seed', GIT_AUTHOR_EMAIL: 'seed@example.test', GIT_COMMITTER_NAME: 'Seed', GIT_COMMITTER_EMAIL: 'seed@example.test' };
+    const commit = run('git', ['--git-dir', gitDir, 'commit-tree', tree, '-m', message], { env }).trim();
+    run('git', ['--git-dir', gitDir, 'update-ref', 'refs/heads/main', commit]);
+    return commit;
+  }
+
   url(repo: string): string {
     return `ssh://git@127.0.0.1/${repo}`;
   }
@@ -117,6 +127,15 @@ export class Gateway {
       const found = this.audit().find(predicate);
       if (found) return found;
       if (Date.now() > deadline) throw new Error('audit record not found in time');
+      await sleep(25);
+    }
+  }
+
+  /** Waits until at least `count` audit records satisfy `predicate`. */
+  async waitForCount(predicate: (line: AuditLine) => boolean, count: number, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.audit().filter(predicate).length < count) {
+      if (Date.now() > deadline) throw new Error(`fewer than ${count} matching audit records in time`);
       await sleep(25);
     }
   }

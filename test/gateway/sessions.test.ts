@@ -19,13 +19,7 @@ const targetPort = (target.address() as AddressInfo).port;
 t.teardown(() => new Promise<void>((resolve) => target.close(() => resolve())));
 
 // A first commit so there is something to list.
-{
-  const work = join(tempDir(t), 'seed');
-  user.git(['clone', '-q', gateway.url('team/app'), work]);
-  user.git(['commit', '-q', '--allow-empty', '-m', 'seed'], { cwd: work });
-  const pushed = user.git(['push', '-q', 'origin', 'HEAD:main'], { cwd: work });
-  if (pushed.status !== 0) throw new Error(pushed.stderr);
-}
+gateway.seed('team/app');
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
