@@ -5,9 +5,11 @@ import { registerCertCommands } from './cert.js';
 import { registerConfigCommands } from './config.js';
 import { registerHookCommands } from './hook.js';
 import { registerInitCommand } from './init.js';
+import { registerLoginCommand } from './login.js';
 import { registerQueueCommands } from './queue.js';
 import { registerRepoCommands } from './repo.js';
 import { registerServeCommand } from './serve.js';
+import { registerSshCommand } from './ssh.js';
 import { registerScanCommand } from './scan.js';
 import { packageVersion } from './version.js';
 import { CliError, EXIT_ERROR, EXIT_OK } from './exit.js';
@@ -33,6 +35,8 @@ export function buildProgram(result: CommandResult): Command {
   registerCaCommands(program, result);
   registerCertCommands(program, result);
   registerServeCommand(program, result);
+  registerLoginCommand(program, result);
+  registerSshCommand(program, result);
   return program;
 }
 

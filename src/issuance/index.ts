@@ -3,3 +3,8 @@ export { issueCertificate, parseRequestKey, BACKDATE_SECONDS, type IssueRequest,
 export { certificateTtlSeconds } from './ttl.js';
 export { trustedCaText } from './trusted.js';
 export { IssuanceError, type IssuanceErrorCode } from './errors.js';
+export { AgentState, defaultStateDir } from './agent-state.js';
+export { parseAgentSettings, formatAgentSettings, SettingsError, type AgentSettings } from './agent-settings.js';
+export { requestCertificate, certificatesUrl, CertificateRequestError } from './client.js';
+export { renewalDue, renewCertificate, ensureFreshCertificate, NotLoggedInError, DEFAULT_MARGIN, type Freshness, type RenewalMargin, type RenewOptions } from './renewal.js';
+export { sshArguments, extraSshOptions } from './ssh-command.js';
