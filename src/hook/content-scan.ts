@@ -1,5 +1,5 @@
 import type { PolicyConfig } from '../config/index.js';
-import { changedBlobs, diffEvents, runGit } from '../git/index.js';
+import { changedBlobs, diffEvents, runGit, type LineFilter } from '../git/index.js';
 import {
   ContentChecker, EMPTY_ALLOWLIST, INCOMPLETE_RULE, mergeAllowlists, parseRepoAllowlist,
   type ClassifiedUpdate, type Finding, type RepoAllowlist,
@@ -63,13 +63,17 @@ export async function scanContent(gitDir: string, commits: readonly string[], up
     const allowlisted = repoAllowlist(gitDir, updates, policy.allowlist.repoFile, env);
     const sizes = changedBlobs(gitDir, commits, env);
     sizes.catch(() => undefined);
-    const events = diffEvents(gitDir, commits, env)[Symbol.asyncIterator]();
+    // The scanner is built before the allowlist arrives: the line filter only needs its rules.
+    let scanner = new SecretScanner();
+    const progress = { addedBytes: 0 };
+    const lineFilter: LineFilter = policy.secrets.enabled ? (buf, start, end) => scanner.mayMatchBytes(buf, start, end) : () => false;
+    const events = diffEvents(gitDir, commits, env, { lineFilter, progress })[Symbol.asyncIterator]();
     const first = events.next();
     first.catch(() => undefined);
     const found = await allowlisted;
     const allowlist = found.allowlist;
     notes = found.notes;
-    const scanner = new SecretScanner({
+    scanner = new SecretScanner({
       allowlist: {
         values: [...policy.allowlist.values, ...allowlist.values, ...compile(policy.allowlist.regexes)],
         fingerprints: [...policy.allowlist.fingerprints, ...allowlist.fingerprints],
@@ -82,7 +86,7 @@ export async function scanContent(gitDir: string, commits: readonly string[], up
           if (event.kind === 'file') checker.file(event);
           else checker.line(event);
         }
-        if (checker.bytes > policy.scan.maxBytes) throw new BudgetExceeded(`more than ${policy.scan.maxBytes} bytes of changes`);
+        if (progress.addedBytes > policy.scan.maxBytes) throw new BudgetExceeded(`more than ${policy.scan.maxBytes} bytes of changes`);
         if (Date.now() > deadline) throw new BudgetExceeded(`the time budget of ${policy.scan.timeBudget} ms ran out`);
       }
     } finally {

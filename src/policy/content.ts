@@ -27,8 +27,6 @@ export class ContentChecker {
   private readonly changed = new Set<string>();
   private readonly deleted = new Set<string>();
   private readonly skipPaths: readonly string[];
-  /** Bytes of added-line text read so far, for the scan's size cap. */
-  bytes = 0;
 
   constructor(
     private readonly policy: PolicyConfig,
@@ -69,7 +67,6 @@ export class ContentChecker {
   }
 
   line(event: LineEvent): void {
-    this.bytes += event.text.length + 1;
     if (!this.scansPath(event.path)) return;
     for (const found of this.scanner.scanLine(event.path, event.line, event.text)) this.secret(found, event.commit);
   }

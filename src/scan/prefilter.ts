@@ -141,6 +141,26 @@ export class Prefilter {
     return { rules, encodedAt };
   }
 
+  /**
+   * Whether `run` on this text would find a candidate rule or an encoded
+   * value, decided on raw UTF-8 bytes and stopping at the first sign. Keywords
+   * and the base64/hex alphabet are ASCII, so bytes give the same answer as
+   * code units, and a line that says no never has to become a string.
+   */
+  mayMatch(buf: Uint8Array, start: number, end: number): boolean {
+    if (this.alwaysOn.length > 0) return true;
+    const { classOf, delta, accepting } = this;
+    let row = 0;
+    let run = 0;
+    for (let i = start; i < end; i++) {
+      const code = buf[i]!;
+      row = delta[row + classOf[code]!]!;
+      run = (run + 1) & ENCODED_MASK[code]!;
+      if (accepting[row] === 1 || run === MIN_ENCODED_LENGTH) return true;
+    }
+    return false;
+  }
+
   private resetEpoch(): void {
     this.seenEpoch.fill(0);
     this.epoch = 1;

@@ -93,6 +93,14 @@ export class SecretScanner {
     this.allowlist = new CompiledAllowlist(options.allowlist);
   }
 
+  /**
+   * A cheap first look at a line's UTF-8 bytes: false means `scanLine` would
+   * certainly find nothing in it, whatever the path.
+   */
+  mayMatchBytes(buf: Uint8Array, start: number, end: number): boolean {
+    return this.prefilter.mayMatch(buf, start, end);
+  }
+
   /** Findings in one line of the file at `path` (an added line of a diff, or a line of a file). */
   scanLine(path: string, lineNo: number, text: string): SecretFinding[] {
     const state = this.pathState(path);

@@ -5,10 +5,18 @@ import t from 'tap';
 import { changedBlobs, DiffParser, diffEvents, newCommits, type DiffEvent, type FileEvent, type LineEvent } from '../../src/git/index.js';
 import { commit, git, gitDirOf, gitTestEnv, newRepo } from './fixture.js';
 
+async function collectRaw(gitDir: string, commits: string[]): Promise<DiffEvent[]> {
+  const events: DiffEvent[] = [];
+  for await (const batch of diffEvents(gitDir, commits)) events.push(...batch);
+  return events;
+}
+
+/** The stream's events put back in the order the commits were given (git reads them newest first). */
 async function collect(gitDir: string, commits: string[], options: { renames?: boolean } = {}): Promise<DiffEvent[]> {
   const events: DiffEvent[] = [];
   for await (const batch of diffEvents(gitDir, commits, undefined, options)) events.push(...batch);
-  return events;
+  const rank = new Map(commits.map((commit, i) => [commit, i]));
+  return events.map((event, i) => ({ event, i })).sort((a, b) => rank.get(a.event.commit)! - rank.get(b.event.commit)! || a.i - b.i).map(({ event }) => event);
 }
 
 const linesOf = (events: DiffEvent[]): Omit<LineEvent, 'kind'>[] =>
@@ -188,11 +196,11 @@ t.test('the parser gives the same events however the output is split', async (t)
   git(repo, ['merge', '-q', '--no-commit', 'side']);
   commit(repo, { 'a.txt': 'one\nside\névil ünicode\n', 'bin.dat': Buffer.from([0, 1, 2]) });
   const commits = git(repo, ['rev-list', '--reverse', 'HEAD']).split('\n');
-  const whole = await collect(gitDirOf(repo), commits);
+  const whole = await collectRaw(gitDirOf(repo), commits);
   const output = spawnSync('git', ['-c', 'core.quotePath=false', 'diff-tree', '--stdin', '-r', '-p', '--cc', '-U0', '--root', '--full-index', '--no-renames'], {
     cwd: repo,
     env: gitTestEnv,
-    input: commits.join('\n') + '\n',
+    input: [...commits].reverse().join('\n') + '\n',
   }).stdout;
   const parser = new DiffParser();
   const byteWise: DiffEvent[] = [];

@@ -46,7 +46,7 @@ t.test('a pre-receive hook parks a push: objects leave quarantine, the push is r
   t.equal(report.quarantined, true, 'the hook ran inside quarantine');
   t.same(report.commits, [first, tip]);
   t.equal(report.tipType, 'commit', 'the quarantined tip was readable through cat-file');
-  t.same(report.added, ['app.py:1:print("hi")', 'app.py:2:TOKEN = "parked-secret"']);
+  t.same([...report.added].sort(), ['app.py:1:print("hi")', 'app.py:2:TOKEN = "parked-secret"']);
   t.equal(report.visibleOutsideBefore, null, 'before migration the repository itself lacks the objects');
   t.match(report.refInsideQuarantine, { ok: false, reason: 'failed' }, 'ref updates are refused inside quarantine');
   t.ok(report.migrated.objects >= 6, `objects migrated: ${report.migrated.objects}`);
