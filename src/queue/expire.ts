@@ -7,9 +7,13 @@ import { idOfPendingRef, PENDING_PREFIX } from './names.js';
 import { effectiveState, FINAL_STATES, type QueueRecord } from './record.js';
 import { mayHoldRef, repositoriesWithQueue, findRepositories } from './repos.js';
 import { expireEntry } from './review.js';
-import { readAllRecords } from './store.js';
+import { readAllRecords, readRecord } from './store.js';
 
-/** A pending ref without a record younger than this may belong to a park still in progress. */
+/**
+ * Pending refs without a record come from a git that died inside a park's
+ * ref transaction, and for an instant from a park whose transaction is
+ * being committed (its refs renamed one by one): younger ones are left alone.
+ */
 export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
 
 export interface ExpireReport {
@@ -45,19 +49,30 @@ export async function expireAll(root: string, by: Pusher | undefined, ctx: Queue
   return report;
 }
 
-/** Deletes pending refs whose entry is decided, or that have had no entry for longer than the grace period. */
+/**
+ * Deletes pending refs whose entry is decided, or that have had no entry
+ * for longer than the grace period (a git that died inside a park's ref
+ * transaction). Each entry is looked up by name before anything goes: a
+ * ref listing that races `git pack-refs` may miss records.
+ */
 export async function sweepPendingRefs(gitDir: string, now: Date): Promise<string[]> {
   const pending = await listRefs(gitDir, [PENDING_PREFIX]);
-  if (pending.size === 0) return [];
-  const { records, problems } = await readAllRecords(gitDir);
-  const open = new Set(records.filter((r) => !FINAL_STATES.has(r.record.state)).map((r) => r.record.id));
-  const unreadable = new Set(problems.map((p) => p.id));
-  const known = new Set(records.map((r) => r.record.id));
-  const doomed = [...pending].filter(([ref]) => {
+  const byId = new Map<string, [string, string][]>();
+  for (const [ref, oid] of pending) {
     const id = idOfPendingRef(ref);
-    if (id === undefined || open.has(id) || unreadable.has(id)) return false;
-    return known.has(id) || age(gitDir, ref, now) > ORPHAN_GRACE_MS;
-  });
+    if (id !== undefined) byId.set(id, [...(byId.get(id) ?? []), [ref, oid]]);
+  }
+  const doomed: [string, string][] = [];
+  for (const [id, refs] of byId) {
+    let stored;
+    try {
+      stored = await readRecord(gitDir, id);
+    } catch {
+      continue;
+    }
+    const orphanedLongAgo = stored === null && refs.every(([ref]) => age(gitDir, ref, now) > ORPHAN_GRACE_MS);
+    if (orphanedLongAgo || (stored !== null && FINAL_STATES.has(stored.record.state))) doomed.push(...refs);
+  }
   if (doomed.length === 0) return [];
   // Compare-and-swap: a ref that changed meanwhile is left for the next pass.
   const result = await updateRefs(gitDir, doomed.map(([ref, oid]) => ({ ref, newOid: '0'.repeat(oid.length), oldOid: oid })));

@@ -1,8 +1,8 @@
-import { isZeroOid, listRefs, migrateObjects, updateRefs, withoutQuarantine, type RefUpdate as GitRefUpdate } from '../git/index.js';
+import { isZeroOid, migrateObjects, withoutQuarantine, type RefUpdate as GitRefUpdate } from '../git/index.js';
 import { pushOptionsFromEnv, type Finding, type Pusher, type RefUpdate } from '../policy/index.js';
 import { QueueError } from './errors.js';
 import { newQueueId } from './id.js';
-import { pendingPrefix, pendingRef, queueRef } from './names.js';
+import { pendingRef, queueRef } from './names.js';
 import { identityOf, type QueueRecord } from './record.js';
 import { commitSummaries, diffStats } from './stats.js';
 import { commitTransition } from './store.js';
@@ -33,11 +33,13 @@ const ID_ATTEMPTS = 5;
  * The steps are ordered so that whatever point a crash stops at leaves
  * either no entry or a complete one:
  *
- *  1. copy the pushed objects out of quarantine (unreferenced until 2);
- *  2. create the pending refs, one transaction (they keep the objects alive
- *     but are not an entry: `queue expire` sweeps ones without a record);
- *  3. write the record commit (an unreferenced object);
- *  4. create refs/pushgate/queue/<id>: this one ref publishes the entry.
+ *  1. copy the pushed objects out of quarantine (an unreferenced pack);
+ *  2. write the record commit (an unreferenced object);
+ *  3. one ref transaction creates the pending refs and, last,
+ *     refs/pushgate/queue/<id>, which publishes the entry. Killing this
+ *     process cannot split it: git either got "commit" or aborts. Should git
+ *     itself die between renaming the lock files, the record ref, renamed
+ *     last, is missing, and `queue expire` sweeps the pending refs.
  */
 export async function parkPush(input: ParkInput): Promise<QueueRecord> {
   const now = input.now ?? new Date();
@@ -50,18 +52,9 @@ export async function parkPush(input: ParkInput): Promise<QueueRecord> {
 
   for (let attempt = 1; ; attempt++) {
     const id = newQueueId();
-    if ((await listRefs(input.gitDir, [pendingPrefix(id), queueRef(id)], outside)).size > 0) {
-      if (attempt < ID_ATTEMPTS) continue;
-      throw new QueueError('queue.failed', `no free queue id after ${ID_ATTEMPTS} attempts`);
-    }
     const pending: GitRefUpdate[] = input.updates
       .filter((u) => !isZeroOid(u.newOid))
       .map((u) => ({ ref: pendingRef(id, u.ref), newOid: u.newOid, oldOid: '0'.repeat(u.newOid.length) }));
-    const created = await updateRefs(input.gitDir, pending, outside);
-    if (!created.ok) {
-      if (created.reason === 'stale' && attempt < ID_ATTEMPTS) continue;
-      throw new QueueError('queue.failed', `could not create the pending refs under ${pendingPrefix(id)}: ${created.message}`);
-    }
     const record: QueueRecord = {
       version: 1,
       id,
@@ -80,11 +73,11 @@ export async function parkPush(input: ParkInput): Promise<QueueRecord> {
       approvals: [],
       events: [{ type: 'park', at: now.toISOString(), by: identityOf(input.pusher), ...(input.reason === undefined ? {} : { comment: input.reason }) }],
     };
-    const published = await commitTransition(input.gitDir, null, record, `park ${id}: ${describeUpdates(record)}`, [], outside);
+    const published = await commitTransition(input.gitDir, null, record, `park ${id}: ${describeUpdates(record)}`, pending, outside);
     if (published.ok) return record;
-    await updateRefs(input.gitDir, pending.map((p) => ({ ref: p.ref, newOid: '0'.repeat(p.newOid.length), oldOid: p.newOid })), outside).catch(() => undefined);
-    if (published.reason === 'record-moved' && attempt < ID_ATTEMPTS) continue;
-    throw new QueueError('queue.failed', `could not create ${queueRef(id)}: ${published.message}`);
+    // Only a taken id makes a fresh one worth trying.
+    if ((published.reason === 'record-moved' || published.reason === 'stale') && attempt < ID_ATTEMPTS) continue;
+    throw new QueueError('queue.failed', `could not create ${queueRef(id)} and its pending refs: ${published.message}`);
   }
 }
 

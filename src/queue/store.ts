@@ -1,5 +1,5 @@
 import {
-  CatFileBatch, listRefs, readRefs, runGitOrThrow, updateRefs, withoutQuarantine,
+  CatFileBatch, listRefs, resolveRef, runGitOrThrow, updateRefs, withoutQuarantine,
   type RefUpdate,
 } from '../git/index.js';
 import { QueueError } from './errors.js';
@@ -17,11 +17,14 @@ export const RECORD_FILE = 'record.json';
 /** The record commits are written by pushgate, not by whoever runs the command. */
 const RECORD_AUTHOR = { name: 'pushgate', email: 'pushgate@localhost' };
 
-/** The entry `id` of one repository, or null when it has none. */
+/**
+ * The entry `id` of one repository, or null when it has none. Looks the
+ * ref up by name rather than listing refs: a listing that runs while
+ * `git pack-refs` moves loose refs into packed-refs can miss some.
+ */
 export async function readRecord(gitDir: string, id: string, env?: NodeJS.ProcessEnv): Promise<StoredRecord | null> {
-  const ref = queueRef(id);
-  const oid = (await readRefs(gitDir, [ref], env)).get(ref);
-  if (oid === undefined) return null;
+  const oid = await resolveRef(gitDir, queueRef(id), env);
+  if (oid === null) return null;
   const batch = new CatFileBatch(gitDir, env);
   try {
     return { oid, record: await recordAt(batch, oid, id) };
@@ -94,7 +97,9 @@ export type TransitionResult =
  * Moves the entry from `from` (null: it does not exist yet) to `record`
  * and applies `refs` in the same git ref transaction, so both happen or
  * neither does. The record ref is compare-and-swapped against `from`: of
- * two writers starting from the same state, exactly one succeeds.
+ * two writers starting from the same state, exactly one succeeds. It comes
+ * last in the transaction, whose lock files git renames in order: even a
+ * git that dies half-way through never shows a new state whose refs did not move.
  */
 export async function commitTransition(
   gitDir: string, from: StoredRecord | null, record: QueueRecord, message: string, refs: readonly RefUpdate[], env?: NodeJS.ProcessEnv,
@@ -104,7 +109,7 @@ export async function commitTransition(
   const ref = queueRef(record.id);
   const result = await updateRefs(gitDir, [...refs, { ref, newOid: oid, oldOid: from?.oid ?? '0'.repeat(oid.length) }], outside);
   if (result.ok) return { ok: true, oid };
-  const current = (await readRefs(gitDir, [ref], outside).catch(() => new Map<string, string>())).get(ref);
+  const current = (await resolveRef(gitDir, ref, outside).catch(() => null)) ?? undefined;
   if (current !== from?.oid) return { ok: false, reason: 'record-moved', ref, message: result.message };
   return { ok: false, reason: result.reason, message: result.message, ...(result.ref === undefined ? {} : { ref: result.ref }) };
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readRefs } from '../git/index.js';
+import { resolveRef } from '../git/index.js';
 import { QueueError } from './errors.js';
 import { queueRef } from './names.js';
 import { effectiveState, FINAL_STATES, type QueueRecord, type QueueState } from './record.js';
@@ -30,8 +30,8 @@ export async function waitForDecision(gitDir: string, id: string, options: WaitO
   let seen: string | undefined;
   let record: QueueRecord | undefined;
   for (;;) {
-    const oid = (await readRefs(gitDir, [ref])).get(ref);
-    if (oid === undefined) throw new QueueError('queue.not-found', `no queue entry ${id} in ${gitDir}`);
+    const oid = await resolveRef(gitDir, ref);
+    if (oid === null) throw new QueueError('queue.not-found', `no queue entry ${id} in ${gitDir}`);
     if (oid !== seen || record === undefined) {
       const stored = await readRecord(gitDir, id);
       if (stored === null) throw new QueueError('queue.not-found', `no queue entry ${id} in ${gitDir}`);
