@@ -69,6 +69,14 @@ function overlaps(spans: readonly Span[], start: number, end: number, onlyExact 
   return false;
 }
 
+let prefilter: Prefilter | undefined;
+
+/** The rules never change, so every scanner shares one automaton (building it is the costly part). */
+function sharedPrefilter(): Prefilter {
+  prefilter ??= new Prefilter(rules.map((rule) => rule.keywords));
+  return prefilter;
+}
+
 /**
  * Finds credentials in lines of text. One instance per allowlist; it keeps a
  * little state between calls (the last path's classification) and is not
@@ -89,7 +97,7 @@ export class SecretScanner {
       entropy: rule.entropy ?? DEFAULT_ENTROPY,
       confidence: rule.confidence ?? 'high',
     }));
-    this.prefilter = new Prefilter(rules.map((rule) => rule.keywords));
+    this.prefilter = sharedPrefilter();
     this.allowlist = new CompiledAllowlist(options.allowlist);
   }
 
