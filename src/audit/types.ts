@@ -77,3 +77,16 @@ export interface AuditEventInput {
 export interface AuditSink {
   record(event: AuditEventInput): Promise<void>;
 }
+
+/** What the log writes: the event plus version, time, sequence and chain fields. */
+export interface AuditRecord extends AuditEventInput {
+  v: 1;
+  /** UTC ISO-8601 with milliseconds, stamped when the record is written. */
+  time: string;
+  /** Position in its file, from 1. */
+  seq: number;
+  /** `hash` of the record before it (in this file or the one rotated before it), or the genesis value. */
+  prev: string;
+  /** SHA-256 (HMAC-SHA256 with a key) of the canonical JSON of the record without `hash`. */
+  hash: string;
+}

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { CertError } from '../sshcert/index.js';
+import { registerAuditCommands } from './audit.js';
 import { registerCaCommands } from './ca.js';
 import { registerCertCommands } from './cert.js';
 import { registerConfigCommands } from './config.js';
@@ -37,6 +38,7 @@ export function buildProgram(result: CommandResult): Command {
   registerServeCommand(program, result);
   registerLoginCommand(program, result);
   registerSshCommand(program, result);
+  registerAuditCommands(program, result);
   return program;
 }
 

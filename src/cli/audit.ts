@@ -1,0 +1,219 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import {
+  AuditError, decisionReport, followLog, formatRecordText, formatReportText, lastLines, logFiles, parseRecordLine,
+  queryRecords, readHmacKey, verifyChain, type AuditRecord, type ReadStats, type RecordFilter, type VerifyResult,
+} from '../audit/index.js';
+import { DEFAULT_CONFIG_PATH, findConfigPath, type PushgateConfig } from '../config/index.js';
+import { CONFIG_OPTION_HELP, loadCliConfig } from './config-file.js';
+import { parseDurationSeconds } from './duration.js';
+import { CliError, EXIT_OK, EXIT_REFUSED } from './exit.js';
+import { collect } from './files.js';
+import type { CommandResult } from './main.js';
+
+const FILE_OPTION_HELP = 'read this audit log (and its rotated files) instead of the configured one';
+
+function format(value: string): 'text' | 'json' {
+  if (value !== 'text' && value !== 'json') throw new CliError(`--format ${value}: expected text or json`);
+  return value;
+}
+
+/** `7d`, `12h`, `30m` ago, or an ISO-8601 time. */
+export function parseTimeArgument(option: string, text: string, now = Date.now()): Date {
+  const seconds = parseDurationSeconds(text);
+  if (seconds !== undefined) return new Date(now - seconds * 1000);
+  const time = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(time)) throw new CliError(`${option} ${text}: expected a duration such as 7d, 12h, 30m, or an ISO-8601 time such as 2026-01-31T12:00:00Z`);
+  return new Date(time);
+}
+
+function auditError<T>(action: () => T): T {
+  try {
+    return action();
+  } catch (error) {
+    if (error instanceof AuditError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+/** The config to read, or none when the caller named files and no config is anywhere to be found. */
+function optionalConfig(explicit: string | undefined): PushgateConfig | undefined {
+  const path = findConfigPath(explicit);
+  if (path === DEFAULT_CONFIG_PATH && !existsSync(path)) return undefined;
+  return loadCliConfig(explicit);
+}
+
+function logFile(options: { file?: string; config?: string }): string {
+  return options.file ?? loadCliConfig(options.config).audit.file;
+}
+
+function printRecord(record: AuditRecord, how: 'text' | 'json'): void {
+  process.stdout.write(`${how === 'json' ? JSON.stringify(record) : formatRecordText(record)}\n`);
+}
+
+function warnSkipped(stats: ReadStats): void {
+  if (stats.skipped > 0) process.stderr.write(`pushgate: ${stats.skipped} line(s) are not audit records and were skipped; run \`pushgate audit verify\`\n`);
+}
+
+function verifyText(result: VerifyResult): void {
+  for (const note of result.notes) process.stderr.write(`pushgate: note: ${note}\n`);
+  if (result.broken !== undefined) {
+    const b = result.broken;
+    const where = b.line > 0 ? `${b.file}:${b.line}${b.seq !== undefined ? ` (seq ${b.seq})` : ''}` : b.file;
+    process.stderr.write(`pushgate: audit chain broken at ${where}: ${b.reason}: ${b.message}\n`);
+    return;
+  }
+  const head = result.head === undefined ? 'no records yet' : `head ${result.head.file} seq ${result.head.seq} hash ${result.head.hash}`;
+  process.stdout.write(`ok: ${result.records} record(s) in ${result.files} file(s) form one chain; ${head}\n`);
+}
+
+interface VerifyCommandOptions {
+  config?: string;
+  keyFile?: string;
+  anchor?: string[];
+  format: string;
+}
+
+interface ShowOptions {
+  config?: string;
+  file?: string;
+  session?: string;
+  principal?: string;
+  repo?: string;
+  queue?: string;
+  type?: string;
+  since?: string;
+  until?: string;
+  format: string;
+}
+
+export function registerAuditCommands(program: Command, result: CommandResult): void {
+  const audit = program.command('audit').description('Check and read the hash-chained audit trail: verify, show, tail, report.');
+
+  audit.command('verify')
+    .description('Check that the audit log is one unbroken hash chain: no record changed, removed, added or moved.')
+    .argument('[file...]', 'log files, oldest first (default: the configured log and its rotated files)')
+    .option('--config <file>', CONFIG_OPTION_HELP)
+    .option('--key-file <file>', 'HMAC key the log was written with (default: audit.hmacKeyFile of the config)')
+    .option('--anchor <hash>', 'a record hash noted earlier that must still be in the chain (repeatable)', collect)
+    .option('--format <format>', 'text or json', 'text')
+    .addHelpText('after', [
+      '',
+      'Prints the first broken record (file, line, seq) and why: hash-mismatch (changed), seq-gap (removed),',
+      'reordered, prev-mismatch, not-canonical (reformatted), unparsable. Records cut from the end of the',
+      'log can only be detected against a hash kept elsewhere: pass it with --anchor.',
+      '',
+      'Exit status: 0 the chain holds, 1 it is broken, 2 could not run.',
+      '',
+      'Examples:',
+      '  pushgate audit verify --config /etc/pushgate/pushgate.yaml',
+      '  pushgate audit verify --key-file audit.key audit.log.20260101T000000000Z audit.log',
+    ].join('\n'))
+    .action(async (files: string[], options: VerifyCommandOptions) => {
+      const how = format(options.format);
+      for (const file of files) if (!existsSync(file)) throw new CliError(`cannot read audit log ${file}: no such file`);
+      // Named files need the config only for the key, and only when there is one.
+      let config: PushgateConfig | undefined;
+      if (files.length === 0) config = loadCliConfig(options.config);
+      else if (options.keyFile === undefined) config = optionalConfig(options.config);
+      const keyFile = options.keyFile ?? config?.audit.hmacKeyFile ?? null;
+      const key = keyFile === null ? null : auditError(() => readHmacKey(keyFile));
+      const list = config !== undefined && files.length === 0 ? logFiles(config.audit.file) : files;
+      const verified = await verifyChain(list, { key, anchors: options.anchor ?? [] });
+      if (how === 'json') process.stdout.write(`${JSON.stringify(verified)}\n`);
+      else verifyText(verified);
+      result.code = verified.ok ? EXIT_OK : EXIT_REFUSED;
+    });
+
+  audit.command('show')
+    .description('Print the audit records that match the filters as a readable timeline, oldest first.')
+    .option('--config <file>', CONFIG_OPTION_HELP)
+    .option('--file <file>', FILE_OPTION_HELP)
+    .option('--session <id>', 'one SSH session: connection, command, decision, end')
+    .option('--principal <name>', 'records where this principal acted or reviewed')
+    .option('--repo <name>', 'one repository (team/app, /team/app.git, …)')
+    .option('--queue <id>', 'one parked push: park, approvals, apply')
+    .option('--type <type>', 'one event type (push.decision), or a whole area (queue, queue.*)')
+    .option('--since <when>', 'from this long ago (7d, 12h, 30m) or this ISO-8601 time')
+    .option('--until <when>', 'up to this long ago or this ISO-8601 time')
+    .option('--format <format>', 'text, or json (one record per line, as stored)', 'text')
+    .addHelpText('after', '\nExamples:\n  pushgate audit show --repo team/app --since 7d\n  pushgate audit show --queue k3x9p2 --format json')
+    .action(async (options: ShowOptions) => {
+      const how = format(options.format);
+      const filter: RecordFilter = {
+        ...(options.session !== undefined ? { session: options.session } : {}),
+        ...(options.principal !== undefined ? { principal: options.principal } : {}),
+        ...(options.repo !== undefined ? { repository: options.repo } : {}),
+        ...(options.queue !== undefined ? { queueId: options.queue } : {}),
+        ...(options.type !== undefined ? { type: options.type } : {}),
+        ...(options.since !== undefined ? { since: parseTimeArgument('--since', options.since) } : {}),
+        ...(options.until !== undefined ? { until: parseTimeArgument('--until', options.until) } : {}),
+      };
+      const stats: ReadStats = { skipped: 0 };
+      for await (const record of queryRecords(logFile(options), filter, stats)) printRecord(record, how);
+      warnSkipped(stats);
+      result.code = EXIT_OK;
+    });
+
+  audit.command('tail')
+    .description('Print the last audit records; with -f, keep printing new ones as they are written (across rotation).')
+    .option('--config <file>', CONFIG_OPTION_HELP)
+    .option('--file <file>', FILE_OPTION_HELP)
+    .option('-n, --lines <n>', 'how many records to print first', '10')
+    .option('-f, --follow', 'keep following the log until interrupted')
+    .option('--format <format>', 'text, or json (one record per line, as stored)', 'text')
+    .addHelpText('after', '\nExamples:\n  pushgate audit tail -n 50\n  pushgate audit tail -f --format json | jq .type')
+    .action(async (options: { config?: string; file?: string; lines: string; follow?: boolean; format: string }) => {
+      const how = format(options.format);
+      const count = Number(options.lines);
+      if (!Number.isSafeInteger(count) || count < 0) throw new CliError(`--lines ${options.lines}: expected a whole number`);
+      const file = logFile(options);
+      const print = (line: string): void => {
+        const parsed = parseRecordLine(line);
+        if ('record' in parsed) printRecord(parsed.record, how);
+        else process.stderr.write(`pushgate: skipped a line that is not an audit record (${parsed.error})\n`);
+      };
+      const last = await lastLines(file, count);
+      for (const line of last.lines) print(line);
+      result.code = EXIT_OK;
+      if (!options.follow) return;
+      const stop = new AbortController();
+      const onSignal = (): void => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        await followLog(file, print, { from: last.end, signal: stop.signal });
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+
+  audit.command('report')
+    .description('Summarise, per rule, how often it denied or parked a push, and how often an audit-only rule would have.')
+    .option('--config <file>', CONFIG_OPTION_HELP)
+    .option('--file <file>', FILE_OPTION_HELP)
+    .option('--since <when>', 'from this long ago (7d, 12h) or this ISO-8601 time', '7d')
+    .option('--until <when>', 'up to this long ago or this ISO-8601 time')
+    .option('--format <format>', 'text or json', 'text')
+    .addHelpText('after', [
+      '',
+      'Counts come from push.decision records: a rule counts once per push for each of deny, park,',
+      'would deny and would park (audit mode); "findings" counts every finding.',
+      '',
+      'Example:',
+      '  pushgate audit report --since 30d --format json',
+    ].join('\n'))
+    .action(async (options: { config?: string; file?: string; since: string; until?: string; format: string }) => {
+      const how = format(options.format);
+      const since = parseTimeArgument('--since', options.since);
+      const until = options.until === undefined ? undefined : parseTimeArgument('--until', options.until);
+      const stats: ReadStats = { skipped: 0 };
+      const report = await decisionReport(queryRecords(logFile(options), { type: 'push.decision', since, ...(until ? { until } : {}) }, stats));
+      const period = `since ${since.toISOString()}${until ? ` until ${until.toISOString()}` : ''}`;
+      if (how === 'json') process.stdout.write(`${JSON.stringify({ since: since.toISOString(), until: (until ?? new Date()).toISOString(), ...report })}\n`);
+      else process.stdout.write(`${formatReportText(report, period)}\n`);
+      warnSkipped(stats);
+      result.code = EXIT_OK;
+    });
+}
