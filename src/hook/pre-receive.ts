@@ -8,6 +8,7 @@ import {
   type Finding, type Outcome,
 } from '../policy/index.js';
 import { parkForReview } from '../queue/hook.js';
+import { recordDecision } from './audit-decision.js';
 import { scanContent } from './content-scan.js';
 import { formatReport, type ResultReport } from './message.js';
 import { pusherFromEnv } from './pusher.js';
@@ -55,6 +56,7 @@ export function repositoryName(gitDir: string, config?: PushgateConfig): string 
  * not load, input that does not parse, or an error anywhere denies the push.
  */
 export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
+  const started = Date.now();
   let config: PushgateConfig;
   try {
     config = await loadConfigCached(input.configPath);
@@ -93,6 +95,9 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
       ...(parked?.decision === 'park' ? { queueId: parked.queueId, waitCommand: parked.waitCommand } : {}),
       ...(parked?.decision === 'deny' ? { error: parked.error } : {}),
     };
+    if (!(await recordDecision(config, report, pusher, classified, Date.now() - started)) && decision === 'allow') {
+      return refused(repository, 'the decision could not be written to the audit log, so the push is refused', 'audit.unavailable', 'An administrator must check the audit log\'s disk and permissions; push again afterwards.');
+    }
     const notes = content.notes.map((n) => `pushgate: note: ${n}\n`).join('');
     return { exitCode: decision === 'allow' ? 0 : 1, output: notes + formatReport(report), outcome: { ...outcome, decision } };
   } catch (error) {
