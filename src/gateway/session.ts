@@ -164,14 +164,17 @@ async function runQueue(channel: ssh2.ServerChannel, argv: string[], host: Sessi
   const started = Date.now();
   host.events.record({ type: 'ssh.command', session, identity: auditIdentity(host.identity), command: shown.slice(0, 1024), result: 'started' });
   const ended = host.commandStarted({ stop: () => channel.close(), abort: () => {} });
-  let code = 2;
+  let code: number;
   try {
     code = await host.queueHandler!(argv, host.identity, { stdin: channel, stdout: channel, stderr: channel.stderr }, session);
-  } finally {
-    host.events.record({ type: 'ssh.session-end', session, identity: auditIdentity(host.identity), command: shown.slice(0, 1024), result: String(code), durationMs: Date.now() - started });
-    await finish(channel, code);
-    ended();
+  } catch (error) {
+    host.log.error('queue command failed', { session, error: (error as Error).stack ?? String(error) });
+    if (channel.writable) channel.stderr.write('pushgate: internal error\n');
+    code = 2;
   }
+  host.events.record({ type: 'ssh.session-end', session, identity: auditIdentity(host.identity), command: shown.slice(0, 1024), result: String(code), durationMs: Date.now() - started });
+  await finish(channel, code);
+  ended();
 }
 
 function runGit(channel: ssh2.ServerChannel, plan: GitPlan, context: ExecContext, host: SessionHost, session: string, shown: string): Promise<void> {

@@ -5,7 +5,7 @@ import { tempDir } from '../helpers/tools.js';
 import { KEY_KINDS } from '../sshcert/fixtures.js';
 import { SshUser, startGateway } from './harness.js';
 
-const gateway = await startGateway(t, { repos: ['team/app', 'team/other'] });
+const gateway = await startGateway(t, { repos: ['team/app', 'team/other'], env: { PUSHGATE_TEST_SERVER_SECRET: 'must-not-leak' } });
 const url = gateway.url('team/app.git');
 
 function listFiles(tar: Buffer): string[] {
@@ -107,7 +107,7 @@ t.test('git and its hooks get PUSHGATE_* from the certificate and nothing of the
   const ours = Object.keys(env).filter((name) => name.startsWith('PUSHGATE_')).sort();
   t.same(ours, ['PUSHGATE_CERT_SERIAL', 'PUSHGATE_CLIENT_ADDRESS', 'PUSHGATE_KEY_FINGERPRINT', 'PUSHGATE_KEY_ID', 'PUSHGATE_PRINCIPAL', 'PUSHGATE_ROLES', 'PUSHGATE_SESSION']);
   t.notOk('LC_PUSHGATE_LEAK' in env);
-  t.notOk('NODE_OPTIONS' in env, 'the server\'s own environment does not leak either');
+  t.notOk('PUSHGATE_TEST_SERVER_SECRET' in env, 'the server\'s own environment does not leak either');
   const command = await gateway.waitForAudit((l) => l.type === 'ssh.command' && l.session === env.PUSHGATE_SESSION);
   t.match(command, { result: 'started', repository: 'team/probe', identity: { principal: 'carol' } }, 'the session id joins the hook to the gateway\'s records');
 

@@ -62,7 +62,7 @@ export class Gateway {
   }
 
   async ready(): Promise<void> {
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       const match = /pushgate: listening ssh=127\.0\.0\.1:(\d+)/.exec(this.#stderr);
       if (match) {
@@ -174,6 +174,8 @@ export interface StartOptions {
   configure?: (server: TestServer) => void;
   /** Repositories to create (bare, with hooks). */
   repos?: string[];
+  /** Added to the server's own environment. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Initialises a server directory and starts `pushgate serve` on 127.0.0.1, port 0. */
@@ -184,7 +186,7 @@ export async function startGateway(t: Teardown, options: StartOptions = {}): Pro
   server.setConfig(['ssh', 'listen'], '127.0.0.1:0');
   for (const repo of options.repos ?? []) server.createRepo(repo);
   options.configure?.(server);
-  const child = spawn(process.execPath, [pushgateBin, 'serve', '--config', server.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [pushgateBin, 'serve', '--config', server.configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   const gateway = new Gateway(server, child);
   t.teardown(async () => {
     await gateway.stop();
