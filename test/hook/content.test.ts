@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { pushgateCli, testServer, WorkTree, type Pushed } from '../helpers/git-server.js';
 import { pemBegin, gh, Rng, slackBot } from '../scan/fixtures.js';
@@ -35,7 +36,22 @@ t.test('a secret in an added line is denied, masked, with path:line and a fix', 
   t.ok(finding.excerpt && finding.excerpt.length < token.length, 'excerpt is masked');
   t.match(pushed.output, /src\/config\.ts:2/);
   t.match(pushed.output, /fix: /);
+  const audit = readFileSync(join(server.dir, 'state', 'audit', 'audit.log'), 'utf8');
+  const decisions = audit.trim().split('\n').map((l) => JSON.parse(l) as { type: string; decision: string; rules: string[]; identity: { principal: string } }).filter((r) => r.type === 'push.decision');
+  t.match(decisions.at(-1), { decision: 'deny', identity: { principal: /^local:/ } }, 'the decision is in the audit log');
+  t.ok(decisions.at(-1)!.rules.some((r) => r.startsWith('secret.')));
+  t.notOk(audit.includes(token), 'the audit log never holds the secret');
   resetToRemote();
+});
+
+t.test('a push whose decision cannot be audited is refused', async (t) => {
+  server.setConfig(['audit', 'file'], '/dev/null/audit.log');
+  work.commit('clean but unaudited', { 'fine.txt': 'fine\n' });
+  const pushed = work.push(['origin', 'main']);
+  t.equal(pushed.result?.decision, 'deny');
+  t.match(pushed.result?.findings, [{ rule: 'audit.unavailable' }]);
+  server.setConfig(['audit', 'file'], join(server.dir, 'state', 'audit', 'audit.log'));
+  t.equal(work.push(['origin', 'main']).code, 0);
 });
 
 t.test('a secret added in one commit and removed in the next is still caught', async (t) => {

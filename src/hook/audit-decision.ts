@@ -1,0 +1,54 @@
+import { openAudit, type AuditFinding, type AuditIdentity } from '../audit/index.js';
+import type { PushgateConfig } from '../config/index.js';
+import type { Finding, Pusher, RefUpdate } from '../policy/index.js';
+import type { ResultReport } from './message.js';
+
+export function auditIdentity(pusher: Pusher): AuditIdentity {
+  return {
+    principal: pusher.principal,
+    roles: [...pusher.roles],
+    ...(pusher.keyId ? { keyId: pusher.keyId } : {}),
+    ...(pusher.certSerial ? { certSerial: pusher.certSerial } : {}),
+    ...(pusher.keyFingerprint ? { keyFingerprint: pusher.keyFingerprint } : {}),
+    ...(pusher.clientAddress ? { clientAddress: pusher.clientAddress } : {}),
+    ...(pusher.sponsor ? { sponsor: pusher.sponsor } : {}),
+  };
+}
+
+/** Findings as the audit log keeps them: rule, outcome, place, and only the masked excerpt. */
+export function auditFindings(findings: readonly Finding[]): AuditFinding[] {
+  return findings.map((f) => ({
+    rule: f.ruleId, action: f.action, mode: f.mode,
+    ...(f.ref ? { ref: f.ref } : {}), ...(f.commit ? { commit: f.commit } : {}),
+    ...(f.path ? { path: f.path } : {}), ...(f.line ? { line: f.line } : {}),
+    ...(f.excerpt ? { excerpt: f.excerpt } : {}), ...(f.fingerprint ? { fingerprint: f.fingerprint } : {}),
+  }));
+}
+
+/**
+ * Records the decision for one push. Returns false when the record could not
+ * be written, so the caller can refuse a push it could not account for.
+ */
+export async function recordDecision(config: PushgateConfig, report: ResultReport, pusher: Pusher, updates: readonly RefUpdate[], durationMs: number): Promise<boolean> {
+  const log = openAudit(config.audit);
+  try {
+    await log.record({
+      type: 'push.decision',
+      ...(pusher.sessionId ? { session: pusher.sessionId } : {}),
+      identity: auditIdentity(pusher),
+      repository: report.repository,
+      refUpdates: updates.map((u) => ({ ref: u.ref, old: u.oldOid, new: u.newOid })),
+      decision: report.decision,
+      rules: [...new Set(report.findings.map((f) => f.ruleId))],
+      findings: auditFindings(report.findings),
+      ...(report.queueId ? { queueId: report.queueId } : {}),
+      ...(report.reason ? { reason: report.reason } : {}),
+      durationMs,
+    });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await log.close();
+  }
+}
