@@ -57,7 +57,10 @@ export async function parkForReview(input: HookParkInput): Promise<HookParkResul
     process.stderr.write(`pushgate: warning: ${message}\n`);
   };
   const audit = input.audit ?? await openConfiguredAudit(input.config, warn);
-  if (audit !== undefined) await recordAudit(audit, queueAuditEvent('queue.park', record, { result: 'pending' }), warn);
+  if (audit !== undefined) {
+    await recordAudit(audit, queueAuditEvent('queue.park', record, { result: 'pending' }), warn);
+    if (input.audit === undefined) await (audit as AuditSink & { close?: () => Promise<void> }).close?.().catch(() => undefined);
+  }
   notifyDetached(input.config.queue.notify, notifyEvent('park', record));
   return { decision: 'park', queueId: record.id, waitCommand: waitCommand(record.id, input.env) };
 }
