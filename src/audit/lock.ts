@@ -171,7 +171,6 @@ export class FileLock {
     const released = lastRelease.get(path);
     if (released !== undefined && Date.now() - released < TURN_MS) await sleep(TURN_MS * (0.5 + Math.random()));
     let backoff = 1;
-    let announced = false;
     for (;;) {
       try {
         symlinkSync(owner, path);
@@ -179,13 +178,10 @@ export class FileLock {
       } catch (error) {
         if (code(error) !== 'EEXIST') throw error;
       }
-      if (!announced) {
-        announced = true;
-        try {
-          symlinkSync('waiting', `${path}.waiting`);
-        } catch {
-          // Announced already by another waiter.
-        }
+      try {
+        symlinkSync('waiting', `${path}.waiting`);
+      } catch {
+        // Announced already.
       }
       let current: string;
       try {

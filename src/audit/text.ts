@@ -4,7 +4,8 @@ function who(identity: AuditIdentity | undefined): string | undefined {
   if (identity === undefined) return undefined;
   const details = [identity.keyId && `key ${identity.keyId}`, identity.certSerial && `serial ${identity.certSerial}`, identity.clientAddress && `from ${identity.clientAddress}`]
     .filter(Boolean);
-  return details.length > 0 ? `${identity.principal} (${details.join(', ')})` : identity.principal;
+  const principal = identity.principal ?? '?';
+  return details.length > 0 ? `${principal} (${details.join(', ')})` : principal;
 }
 
 function short(oid: string): string {

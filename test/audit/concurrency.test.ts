@@ -102,12 +102,16 @@ t.test('writers killed with SIGKILL mid-write leave a log that verifies after th
     await before.close();
 
     // Records of ~8 MB: each write takes long enough to be caught in the middle.
-    const child = spawn(process.execPath, [writerScript, JSON.stringify({ audit: config, ms: 60_000, findings: 2000 })], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [writerScript, JSON.stringify({ audit: config, ms: 60_000, findings: 2000 })], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = once(child, 'exit');
     const yieldNow = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     // Wait until the writer has started writing, then kill it at a random time, or as soon as it is caught mid-write.
     const startedBy = Date.now() + 30_000;
     const initial = statSync(file).size;
-    while (statSync(file).size === initial && Date.now() < startedBy) await new Promise((resolve) => setTimeout(resolve, 2));
+    while (statSync(file).size === initial && child.exitCode === null && Date.now() < startedBy) await new Promise((resolve) => setTimeout(resolve, 2));
+    if (child.exitCode !== null) t.fail(`the writer exited by itself: ${stderr}`);
     const deadline = Date.now() + random() * 1500;
     while (Date.now() < deadline) {
       if (tailTorn(file)) {
@@ -117,7 +121,7 @@ t.test('writers killed with SIGKILL mid-write leave a log that verifies after th
       if (Date.now() % 8 === 0) await yieldNow();
     }
     child.kill('SIGKILL');
-    await once(child, 'exit');
+    await exited;
     if (tailTorn(file)) torn++;
     if (lockExists(file)) locks++;
 
