@@ -1,0 +1,151 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import type { QueueConfig } from '../../src/config/index.js';
+import {
+  checkApprover, checkReviewer, effectiveState, fetchHints, findRepositories, ID_ALPHABET, isQueueError, locateEntry, newQueueId,
+  normalizeQueueId, pendingRef, postReceiveEnv, QueueError, queueRef, requirementsFor, samePerson, waitCommand, type QueueRecord,
+} from '../../src/queue/index.js';
+import { listText, showText, statusText, summarize } from '../../src/queue/describe.js';
+import { idOfPendingRef } from '../../src/queue/names.js';
+import { parseRecord } from '../../src/queue/record.js';
+import { mayHoldRef } from '../../src/queue/repos.js';
+import { tempDir } from '../helpers/tools.js';
+
+const record: QueueRecord = {
+  version: 1, id: 'abcd2345', repository: 'team/app', state: 'pending', createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-08T00:00:00.000Z',
+  updates: [
+    { ref: 'refs/heads/main', old: 'a'.repeat(40), new: 'b'.repeat(40), pending: 'refs/pushgate/pending/abcd2345/heads/main' },
+    { ref: 'refs/heads/gone', old: 'c'.repeat(40), new: '0'.repeat(40), pending: null },
+  ],
+  pusher: { principal: 'agent:bot', roles: ['agent'], keyId: 'k', certSerial: '7', sponsor: 'carol', sessionId: 's' },
+  pushOptions: ['review=false positive'], reason: 'false positive', reviewRequested: true,
+  findings: [{ ruleId: 'secret.aws-access-key', title: 'AWS key', action: 'park', mode: 'enforce', fix: 'f', ref: 'refs/heads/main', commit: 'b'.repeat(40), path: 'a.txt', line: 3, excerpt: 'AKIA…XYZ', fingerprint: 'fp', note: 'the pusher asked for review' },
+    { ruleId: 'limit.blob-size', title: 'big', action: 'deny', mode: 'audit', fix: 'f', path: 'big.bin' }],
+  stats: { commits: 101, files: 2, insertions: 1, deletions: 1 },
+  commits: [{ oid: 'b'.repeat(40), author: 'A <a@x>', subject: 'add' }],
+  approvals: [],
+  events: [{ type: 'park', at: '2026-01-01T00:00:00.000Z', by: { principal: 'agent:bot', roles: ['agent'] }, comment: 'false positive' }],
+};
+
+const queueConfig = (partial: Partial<QueueConfig> = {}): QueueConfig => ({
+  reviewerRoles: ['reviewer'], approvals: 1, expiry: 1000, rules: [], notify: { events: [], webhook: null, command: null }, ...partial,
+});
+
+t.test('ids: 8 characters without look-alikes; typed ids are forgiven case and spaces', async (t) => {
+  t.notMatch(ID_ALPHABET, /[01ilo]/);
+  const ids = new Set(Array.from({ length: 2000 }, () => newQueueId()));
+  t.equal(ids.size, 2000, 'no repeats in 2000');
+  for (const id of [...ids].slice(0, 50)) t.equal(normalizeQueueId(id), id);
+  t.equal(normalizeQueueId(' ABCD2345 '), 'abcd2345');
+  t.equal(normalizeQueueId('abcd1234'), undefined, 'a 1 is never in an id');
+  t.equal(normalizeQueueId('abc'), undefined);
+});
+
+t.test('names', async (t) => {
+  t.equal(queueRef('abcd2345'), 'refs/pushgate/queue/abcd2345');
+  t.equal(pendingRef('abcd2345', 'refs/tags/v1'), 'refs/pushgate/pending/abcd2345/tags/v1');
+  t.equal(idOfPendingRef('refs/pushgate/pending/abcd2345/heads/x'), 'abcd2345');
+  t.equal(idOfPendingRef('refs/heads/x'), undefined);
+  t.equal(idOfPendingRef('refs/pushgate/pending/abcd2345'), undefined);
+  t.equal(waitCommand('abcd2345', {}), 'pushgate queue wait abcd2345');
+  t.equal(waitCommand('abcd2345', { PUSHGATE_QUEUE_COMMAND: 'ssh -p 2222 git@host queue' }), 'ssh -p 2222 git@host queue wait abcd2345');
+});
+
+t.test('records: parsing checks the shape; the effective state knows about expiry', async (t) => {
+  t.same(parseRecord(JSON.stringify(record)), record);
+  t.throws(() => parseRecord('{"version":2}'), /not a pushgate queue record/);
+  t.throws(() => parseRecord(JSON.stringify({ ...record, state: 'limbo' })));
+  t.equal(effectiveState(record, new Date('2026-01-02T00:00:00Z')), 'pending');
+  t.equal(effectiveState(record, new Date('2026-01-09T00:00:00Z')), 'expired');
+  t.equal(effectiveState({ ...record, state: 'applied' }, new Date('2026-01-09T00:00:00Z')), 'applied');
+});
+
+t.test('rules of release', async (t) => {
+  const rules = queueConfig({
+    rules: [
+      { repos: ['team/*'], refs: ['refs/heads/main'], approvals: 2, reviewerRoles: null },
+      { repos: ['**'], refs: ['refs/heads/gone'], approvals: 1, reviewerRoles: ['release-manager'] },
+    ],
+  });
+  const needs = requirementsFor(record, rules);
+  t.same(needs, { approvals: 2, reviewerRoles: [['reviewer'], ['release-manager']] }, 'the strictest count, and a role for every ref');
+  t.throws(() => checkReviewer({ principal: 'alice', roles: ['reviewer'] }, needs, 'approve'), { code: 'queue.not-reviewer', message: /release-manager/ });
+  t.doesNotThrow(() => checkReviewer({ principal: 'alice', roles: ['reviewer', 'release-manager'] }, needs, 'approve'));
+  t.same(requirementsFor({ repository: 'x', updates: [] }, queueConfig({ approvals: 0 })), { approvals: 1, reviewerRoles: [['reviewer']] }, 'never fewer than one approval');
+
+  t.ok(samePerson({ principal: 'a' }, { principal: 'a' }));
+  t.ok(samePerson({ principal: 'agent:x', sponsor: 'h' }, { principal: 'h' }));
+  t.ok(samePerson({ principal: 'agent:x', sponsor: 'h' }, { principal: 'agent:y', sponsor: 'h' }));
+  t.notOk(samePerson({ principal: 'a' }, { principal: 'b', sponsor: 'c' }));
+  t.throws(() => checkApprover({ principal: 'carol', roles: [] }, record), { code: 'queue.four-eyes', message: /sponsored by carol/ });
+  const approved = { ...record, approvals: [{ by: { principal: 'alice', roles: [] }, at: 'x' }] };
+  t.throws(() => checkApprover({ principal: 'alice', roles: [] }, approved), { code: 'queue.already-approved' });
+  t.doesNotThrow(() => checkApprover({ principal: 'bob', roles: [] }, approved));
+});
+
+t.test('errors say whether the caller was refused or the queue failed', async (t) => {
+  t.ok(new QueueError('queue.four-eyes', 'x').refused);
+  t.notOk(new QueueError('queue.failed', 'x').refused);
+  t.notOk(new QueueError('queue.busy', 'x').refused);
+  t.ok(isQueueError(new QueueError('queue.stale', 'x')));
+  t.notOk(isQueueError(new Error('x')));
+});
+
+t.test('texts for people', async (t) => {
+  const now = new Date('2026-01-02T00:00:00Z');
+  const needs = requirementsFor(record, queueConfig());
+  const shown = showText(record, needs, now);
+  t.match(shown, /pushed by   agent:bot \(key id k, serial 7, sponsored by carol, session s\) \[agent\]/);
+  t.match(shown, /reason      false positive \(the pusher asked for review\)/);
+  t.match(shown, /cccccccccccc -> \(none\)  refs\/heads\/gone/);
+  t.match(shown, /101 commits, 2 files changed, 1 insertion\(\+\), 1 deletion\(-\)/);
+  t.match(shown, /… and 100 more/);
+  t.match(shown, /\[audit, would deny\] limit\.blob-size/);
+  t.match(shown, /value AKIA…XYZ \(fingerprint fp\)/);
+  t.match(shown, /git fetch origin bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/);
+  t.notMatch(showText({ ...record, state: 'rejected' }, needs, now), /git fetch/, 'nothing to fetch once decided');
+  t.match(showText(record, needs, new Date('2026-02-01T00:00:00Z')), /: expired \(recorded as pending\)/);
+  t.match(statusText(record, needs, now), 'abcd2345 team/app: pending; 0/1 approvals; expires 2026-01-08T00:00:00Z');
+  t.match(statusText({ ...record, state: 'stale', events: [...record.events, { type: 'stale', at: 'x', detail: 'moved' }] }, needs, now), 'stale: moved');
+  t.match(statusText({ ...record, state: 'applied' }, needs, now), 'applied; refs/heads/main -> bbbbbbbbbbbb, refs/heads/gone -> (none)');
+  t.equal(listText([]), 'no queue entries\n');
+  t.match(listText([summarize(record, needs, now)]), /^ID\s+STATE.*\nabcd2345\s+pending\s+team\/app\s+refs\/heads\/main,refs\/heads\/gone\s+agent:bot\s+0\/1/);
+  t.same(fetchHints(record).map((h) => h.ref), ['refs/heads/main'], 'a deletion has nothing to fetch');
+});
+
+t.test('post-receive gets the pusher\'s identity and push options, not the caller\'s', async (t) => {
+  const env = postReceiveEnv('/srv/git/a.git', { ...record, approvals: [{ by: { principal: 'alice', roles: [] }, at: 'x' }] }, {
+    PATH: '/bin', PUSHGATE_PRINCIPAL: 'alice', PUSHGATE_ROLES: 'reviewer', GIT_DIR: '/elsewhere', GIT_QUARANTINE_PATH: '/q', GIT_PUSH_OPTION_5: 'stale',
+  });
+  t.match(env, {
+    PATH: '/bin', GIT_DIR: '/srv/git/a.git', PUSHGATE_PRINCIPAL: 'agent:bot', PUSHGATE_ROLES: 'agent', PUSHGATE_KEY_ID: 'k', PUSHGATE_CERT_SERIAL: '7',
+    PUSHGATE_SPONSOR: 'carol', PUSHGATE_SESSION: 's', PUSHGATE_QUEUE_ID: 'abcd2345', PUSHGATE_APPROVED_BY: 'alice',
+    GIT_PUSH_OPTION_COUNT: '1', GIT_PUSH_OPTION_0: 'review=false positive',
+  });
+  t.notOk('GIT_QUARANTINE_PATH' in env);
+  t.notOk('GIT_PUSH_OPTION_5' in env);
+});
+
+t.test('repositories under reposRoot, and finding an entry among them', async (t) => {
+  const root = tempDir(t);
+  const bare = (name: string): string => {
+    const dir = join(root, `${name}.git`);
+    mkdirSync(join(dir, 'refs', 'pushgate', 'queue'), { recursive: true });
+    writeFileSync(join(dir, 'HEAD'), 'ref: refs/heads/main\n');
+    return dir;
+  };
+  const a = bare('team/a');
+  const b = bare('team/nested/b');
+  bare('.hidden/c');
+  mkdirSync(join(root, 'not-a-repo.git'));
+  t.same(findRepositories(root).map((r) => r.name), ['team/a', 'team/nested/b']);
+  writeFileSync(join(a, 'refs', 'pushgate', 'queue', 'abcd2345'), `${'1'.repeat(40)}\n`);
+  writeFileSync(join(b, 'packed-refs'), `# pack-refs with: peeled\n${'1'.repeat(40)} refs/pushgate/queue/abcd2345\n`);
+  t.ok(mayHoldRef(b, 'refs/pushgate/queue/abcd2345'), 'packed refs count');
+  t.notOk(mayHoldRef(b, 'refs/pushgate/queue/abcd234'), 'a prefix of an id is not the id');
+  t.throws(() => locateEntry(root, 'abcd2345'), { code: 'queue.ambiguous', message: /team\/a, team\/nested\/b; name one with --repo/ });
+  t.equal(locateEntry(root, 'abcd2345', 'team/nested/b.git').gitDir, b);
+  t.throws(() => locateEntry(root, 'zzzzzzzz'), { code: 'queue.not-found' });
+  t.throws(() => locateEntry(root, 'abcd2345', 'team/none'), { code: 'queue.not-found', message: /no repository team\/none/ });
+});
