@@ -1,22 +1,15 @@
 import { base62, crc32 } from '../../src/scan/checksum.js';
+import { seededRandom } from '../helpers/prng.js';
 
 /**
  * Credential-shaped strings are assembled at run time from a seeded PRNG, so
  * the repository never contains a literal that a secret scanner would flag.
  */
 export class Rng {
-  private state: number;
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** mulberry32 */
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = seededRandom(seed);
   }
 
   int(max: number): number {

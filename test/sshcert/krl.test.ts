@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CertError } from '../../src/sshcert/errors.js';
 import { Krl, parseKrl, type RevocationSubject } from '../../src/sshcert/krl.js';
 import { SshReader, SshWriter } from '../../src/sshcert/wire.js';
+import { seededRandom } from '../helpers/prng.js';
 import { requireTool, run, tempDir } from '../helpers/tools.js';
 
 requireTool('ssh-keygen', 'openssh-client');
@@ -236,17 +237,6 @@ function layout(bytes: Buffer): string[] {
   return out;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // ---------------------------------------------------------------------------
 
 t.test('header fields', (tt) => {
@@ -357,7 +347,7 @@ t.test('a revoked CA key revokes what it signed', (tt) => {
 });
 
 t.test('random specifications agree with ssh-keygen and with a model', (tt) => {
-  const rand = prng(20240611);
+  const rand = seededRandom(20240611);
   for (let round = 0; round < 8; round++) {
     const density = [0.02, 0.1, 0.5, 0.9][round % 4]!;
     const serials = new Set<bigint>();
@@ -523,7 +513,7 @@ t.test('where the reader deliberately differs from ssh-keygen', (tt) => {
 });
 
 t.test('hostile sizes stay cheap', (tt) => {
-  const rand = prng(7);
+  const rand = seededRandom(7);
   const ca1Blob = pubBlob(ca1);
   const subsections: Part[] = [];
   const revoked = new Set<bigint>();
@@ -561,7 +551,7 @@ t.test('fuzz: mutated and truncated KRLs only ever fail with krl.malformed', (tt
   ];
   const interesting32 = [0, 1, 2, 7, 8, 0x7f, 0x80, 0xff, 0x7fffffff, 0x80000000, 0xffffffff];
   const interesting64 = [0n, 1n, 2n, 1n << 63n, U64_MAX, U64_MAX - 1n];
-  const rand = prng(1337);
+  const rand = seededRandom(1337);
   const int = (n: number) => Math.floor(rand() * n);
   const mutate = (base: Buffer): Buffer => {
     const b = Buffer.from(base);
