@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { openAudit } from '../audit/index.js';
 import { ConfigError, ConfigSource, findConfigPath } from '../config/index.js';
 import { createOperatorLog, Gateway, GatewayError } from '../gateway/index.js';
+import { HttpServiceError, startHttpService, type HttpService } from '../http/index.js';
 import { CONFIG_OPTION_HELP } from './config-file.js';
 import { CliError, EXIT_ERROR } from './exit.js';
 import type { CommandResult } from './main.js';
@@ -21,11 +22,11 @@ function openSource(path: string): ConfigSource {
 
 export function registerServeCommand(program: Command, result: CommandResult): void {
   program.command('serve')
-    .description('Run the SSH gateway: certificate logins, git commands only, access rules, audit.')
+    .description('Run the SSH gateway (certificate logins, git commands only, access rules, audit) and the HTTP certificate service.')
     .option('--config <file>', CONFIG_OPTION_HELP)
     .addHelpText('after', [
       '',
-      'Prints "pushgate: listening ssh=HOST:PORT" on stderr when ready (port 0 in the config picks a free port).',
+      'Prints "pushgate: listening ssh=HOST:PORT http=HOST:PORT" on stderr when ready (port 0 in the config picks a free port).',
       'SIGHUP reloads the config, CA keys and KRL (an unusable config keeps the running one).',
       'SIGTERM stops accepting and lets running git commands finish, up to ssh.limits.drainTimeout.',
       '',
@@ -38,14 +39,25 @@ export function registerServeCommand(program: Command, result: CommandResult): v
       const log = createOperatorLog(config.log);
       const audit = openAudit(config.audit);
       let gateway: Gateway;
+      // ── HTTP certificate service (src/http): started next to the gateway when http.enabled and
+      // identity.issuers name at least one issuer (without one there is nothing to issue) ──
+      let http: HttpService | undefined;
       try {
         gateway = new Gateway({ configSource: source, audit, log });
         const address = await gateway.listen();
-        process.stderr.write(`pushgate: listening ssh=${hostPort(address.address, address.port)}\n`);
+        try {
+          if (config.http.enabled && config.identity.issuers.length > 0) http = await startHttpService({ config: () => gateway.config, audit, log });
+        } catch (error) {
+          await gateway.shutdown();
+          throw error;
+        }
+        const httpPart = http === undefined ? '' : ` http=${hostPort(http.address.address, http.address.port)}`;
+        process.stderr.write(`pushgate: listening ssh=${hostPort(address.address, address.port)}${httpPart}\n`);
       } catch (error) {
-        if (error instanceof GatewayError) throw new CliError(error.message, EXIT_ERROR);
+        if (error instanceof GatewayError || error instanceof HttpServiceError) throw new CliError(error.message, EXIT_ERROR);
         throw error;
       }
+      // ── end HTTP ──
       await new Promise<void>((resolve) => {
         const reload = (): void => {
           gateway.reload();
@@ -58,7 +70,7 @@ export function registerServeCommand(program: Command, result: CommandResult): v
           }
           stopping = true;
           log.info(`${signal}: no longer accepting connections; waiting for running commands`);
-          void gateway.shutdown().then(() => {
+          void Promise.all([gateway.shutdown(), http?.close()]).then(() => {
             process.off('SIGHUP', reload);
             process.off('SIGTERM', stop);
             process.off('SIGINT', stop);

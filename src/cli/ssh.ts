@@ -67,8 +67,10 @@ export function registerSshCommand(program: Command, result: CommandResult): voi
     ].join('\n'))
     .action(async (args: string[], options: { dir?: string }) => {
       const state = new AgentState(options.dir ?? defaultStateDir());
+      // git runs `<ssh command> -G host` to recognise OpenSSH; that needs no certificate.
+      const probing = args.includes('-G');
       try {
-        const fresh = await ensureFreshCertificate(state);
+        const fresh = probing ? { renewed: false as const } : await ensureFreshCertificate(state);
         if (fresh.renewed && process.env.PUSHGATE_DEBUG) {
           process.stderr.write(`pushgate: renewed the certificate for ${fresh.issued.principal} until ${fresh.issued.validBefore}\n`);
         }

@@ -1,0 +1,188 @@
+/**
+ * `pushgate serve` (SSH gateway + HTTP certificate service) on loopback ports
+ * chosen at run time, trusting the test IdP; agents that log in with
+ * `pushgate login` and push with git through `pushgate ssh`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testServer, type TestServer } from '../helpers/git-server.js';
+import { pushgateBin, requireTool, run, tempDir } from '../helpers/tools.js';
+import type { TestIdp } from '../identity/idp.js';
+import { issuerYaml, type AuditLine } from '../issuance/harness.js';
+
+export interface Teardown {
+  teardown(fn: () => void | Promise<void>): void;
+}
+
+export interface Ran {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A child process run to its end without blocking the event loop. */
+export function runAsync(command: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ status: -1, stdout, stderr: `${stderr}${String(error)}` });
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export class Serve {
+  sshPort = 0;
+  httpUrl = '';
+  #stderr = '';
+
+  constructor(
+    readonly server: TestServer,
+    readonly child: ChildProcess,
+  ) {
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+      this.#stderr += text;
+    });
+  }
+
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  async ready(): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const match = /pushgate: listening ssh=127\.0\.0\.1:(\d+) http=127\.0\.0\.1:(\d+)/.exec(this.#stderr);
+      if (match) {
+        this.sshPort = Number(match[1]);
+        this.httpUrl = `http://127.0.0.1:${match[2]}`;
+        return;
+      }
+      if (this.child.exitCode !== null) break;
+      await sleep(20);
+    }
+    throw new Error(`pushgate serve did not start:\n${this.#stderr}`);
+  }
+
+  repoUrl(name: string): string {
+    return `ssh://git@127.0.0.1:${this.sshPort}/${name}.git`;
+  }
+
+  knownHostsLine(): string {
+    const [type, blob] = readFileSync(join(this.server.dir, 'host_ed25519.pub'), 'utf8').trim().split(/\s+/);
+    return `[127.0.0.1]:${this.sshPort} ${type} ${blob}\n`;
+  }
+
+  audit(): AuditLine[] {
+    const file = join(this.server.dir, 'state', 'audit', 'audit.log');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as AuditLine);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+export async function startServe(t: Teardown, idp: TestIdp, options: { configure?: (server: TestServer) => void; repos?: string[] } = {}): Promise<Serve> {
+  requireTool('ssh', 'openssh-client');
+  requireTool('git', 'git');
+  const server = testServer(t);
+  server.setConfig(['ssh', 'listen'], '127.0.0.1:0');
+  server.setConfig(['http', 'listen'], '127.0.0.1:0');
+  server.setConfig(['identity', 'issuers'], [issuerYaml(idp)]);
+  options.configure?.(server);
+  for (const repo of options.repos ?? []) server.createRepo(repo);
+  const child = spawn(process.execPath, [pushgateBin, 'serve', '--config', server.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const serve = new Serve(server, child);
+  t.teardown(() => serve.stop());
+  await serve.ready();
+  return serve;
+}
+
+/** An agent with its own pushgate state directory, its own known_hosts, and git configured to use `pushgate ssh`. */
+export class Agent {
+  readonly home: string;
+  readonly stateDir: string;
+  readonly knownHosts: string;
+
+  constructor(t: Teardown, readonly serve: Serve, readonly name: string) {
+    this.home = tempDir(t, `pushgate-agent-${name}-`);
+    this.stateDir = join(this.home, 'pushgate');
+    this.knownHosts = join(this.home, 'known_hosts');
+    writeFileSync(this.knownHosts, serve.knownHostsLine());
+  }
+
+  /** A file holding a secret, written at run time. */
+  secretFile(name: string, value: string): string {
+    const path = join(this.home, name);
+    writeFileSync(path, `${value}\n`, { mode: 0o600 });
+    return path;
+  }
+
+  env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      HOME: this.home,
+      PUSHGATE_HOME: this.stateDir,
+      // The user's choice of host key checking: strict, against the pinned key.
+      PUSHGATE_SSH_OPTIONS: `-F /dev/null -o UserKnownHostsFile=${this.knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes -o LogLevel=ERROR`,
+      GIT_SSH_COMMAND: `${process.execPath} ${pushgateBin} ssh`,
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_AUTHOR_NAME: this.name, GIT_AUTHOR_EMAIL: `${this.name}@example.test`,
+      GIT_COMMITTER_NAME: this.name, GIT_COMMITTER_EMAIL: `${this.name}@example.test`,
+      ...extra,
+    };
+  }
+
+  /** Runs pushgate without blocking: the IdP answers from this very process. */
+  pushgate(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<Ran> {
+    return runAsync(process.execPath, [pushgateBin, ...args], { env: this.env(extra) });
+  }
+
+  /** `pushgate login …` in the background, for the device flow. */
+  loginAsync(args: string[]): { child: ChildProcess; stderr: () => string; done: Promise<Ran> } {
+    const child = spawn(process.execPath, [pushgateBin, 'login', ...args], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const done = new Promise<Ran>((resolve) => child.once('close', (code) => resolve({ status: code ?? -1, stdout, stderr })));
+    return { child, stderr: () => stderr, done };
+  }
+
+  git(args: string[], cwd?: string, extra: NodeJS.ProcessEnv = {}): Promise<Ran> {
+    return runAsync('git', args, { env: this.env(extra), ...(cwd !== undefined ? { cwd } : {}) });
+  }
+
+  /** Clones, commits a file, pushes a branch; returns the push. */
+  async cloneCommitPush(repo: string, branch: string, file = `${branch}.txt`): Promise<{ push: Ran; work: string }> {
+    const work = join(this.home, `work-${branch}`);
+    if (!existsSync(work)) {
+      const cloned = await this.git(['clone', '-q', this.serve.repoUrl(repo), work]);
+      if (cloned.status !== 0) return { push: cloned, work };
+    }
+    mkdirSync(work, { recursive: true });
+    writeFileSync(join(work, file), `${branch} ${Date.now()}\n`);
+    run('git', ['add', file], { cwd: work });
+    run('git', ['commit', '-q', '-m', `${branch} from ${this.name}`], { cwd: work, env: this.env() });
+    return { push: await this.git(['push', '-q', 'origin', `HEAD:refs/heads/${branch}`], work), work };
+  }
+}
