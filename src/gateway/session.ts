@@ -106,7 +106,9 @@ export function handleSession(session: ssh2.Session, host: SessionHost): void {
       return;
     }
     // Accepted at once: data the client sends before the accept would be lost.
-    const channel = accept();
+    const channel = accept() as ssh2.ServerChannel | undefined;
+    // ssh2 returns nothing for a second exec (or shell) on the same session.
+    if (channel === undefined) return;
     host.touch();
     void runExec(channel, String(info.command), { gitProtocol, ignoredEnv: [...ignoredEnv] }, host).catch((error: unknown) => {
       host.log.error('session failed', { error: (error as Error).stack ?? String(error) });

@@ -131,6 +131,19 @@ t.test('a break-glass key, queue commands and git over one connection', async (t
   t.equal(exploded.code, 2);
   t.match(exploded.stderr, /internal error/);
 
+  // A second exec on a session that already runs one is ignored, not a crash.
+  await new Promise<void>((resolve, reject) => {
+    client.exec("git-upload-pack 'team/app'", (error, channel) => {
+      if (error) return reject(error);
+      const internals = client as unknown as { _protocol: { exec(id: number, command: string, wantReply: boolean): void } };
+      internals._protocol.exec((channel as unknown as { outgoing: { id: number } }).outgoing.id, 'queue list', true);
+      channel.on('close', () => resolve());
+      channel.resume();
+      channel.end('0000');
+    });
+  });
+  t.same(seen.filter((s) => s.argv[0] === 'list').length, 1, 'the second exec did not run');
+
   const upload = await exec(client, "git-upload-pack 'team/app'", '0000', { env: { GIT_PROTOCOL: 'version=2', OTHER: 'x' } });
   t.equal(upload.code, 0, upload.stderr);
   t.match(upload.stdout, /version 2/, 'env sent without a reply request still applies');
