@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { openAudit } from '../audit/index.js';
 import { ConfigError, ConfigSource, findConfigPath } from '../config/index.js';
-import { createOperatorLog, Gateway, GatewayError } from '../gateway/index.js';
+import { createOperatorLog, Gateway, GatewayError, spawnQueueCommand } from '../gateway/index.js';
 import { HttpServiceError, startHttpService, type HttpService } from '../http/index.js';
 import { CONFIG_OPTION_HELP } from './config-file.js';
 import { CliError, EXIT_ERROR } from './exit.js';
@@ -43,7 +43,7 @@ export function registerServeCommand(program: Command, result: CommandResult): v
       // identity.issuers name at least one issuer (without one there is nothing to issue) ──
       let http: HttpService | undefined;
       try {
-        gateway = new Gateway({ configSource: source, audit, log });
+        gateway = new Gateway({ configSource: source, audit, log, queueHandler: spawnQueueCommand({ configPath: source.path }) });
         const address = await gateway.listen();
         try {
           if (config.http.enabled && config.identity.issuers.length > 0) http = await startHttpService({ config: () => gateway.config, audit, log });

@@ -11,3 +11,4 @@ export { KeyedCounter, connectionRefusal } from './limits.js';
 export { createOperatorLog, silentLog, type OperatorLog } from './log.js';
 export { auditIdentity } from './events.js';
 export type { CommandIO, QueueCommandHandler } from './session.js';
+export { spawnQueueCommand, type QueueCommandOptions } from './queue-command.js';

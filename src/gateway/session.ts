@@ -19,6 +19,8 @@ export interface CommandIO {
   stdin: Readable;
   stdout: Writable;
   stderr: Writable;
+  /** Aborted when the client goes away or the drain deadline passes. */
+  signal: AbortSignal;
 }
 
 /** Runs `queue …` for an authenticated caller and resolves to its exit code. */
@@ -165,10 +167,13 @@ async function runExec(channel: ssh2.ServerChannel, command: string, context: Ex
 async function runQueue(channel: ssh2.ServerChannel, argv: string[], host: SessionHost, session: string, shown: string): Promise<void> {
   const started = Date.now();
   host.events.record({ type: 'ssh.command', session, identity: auditIdentity(host.identity), command: shown.slice(0, 1024), result: 'started' });
-  const ended = host.commandStarted({ stop: () => channel.close(), abort: () => {} });
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  const ended = host.commandStarted({ stop: abort, abort });
+  channel.once('close', abort);
   let code: number;
   try {
-    code = await host.queueHandler!(argv, host.identity, { stdin: channel, stdout: channel, stderr: channel.stderr }, session);
+    code = await host.queueHandler!(argv, host.identity, { stdin: channel, stdout: channel, stderr: channel.stderr, signal: controller.signal }, session);
   } catch (error) {
     host.log.error('queue command failed', { session, error: (error as Error).stack ?? String(error) });
     if (channel.writable) channel.stderr.write('pushgate: internal error\n');

@@ -126,9 +126,17 @@ t.test('commands other than git are refused, without a shell', async (t) => {
     t.match(result.stderr, /^pushgate: /m, command);
     t.notMatch(result.stdout, /uid=/);
   }
-  const queue = user.ssh(['queue', 'list']);
-  t.equal(queue.status, 1);
-  t.match(queue.stderr, /queue commands are not available/);
+});
+
+t.test('queue commands run the reviewer CLI with the caller\'s identity and the server\'s config', async (t) => {
+  const listed = user.ssh(['queue', 'list', '--format', 'json']);
+  t.equal(listed.status, 0, listed.stderr);
+  t.doesNotThrow(() => JSON.parse(listed.stdout), 'JSON from the queue CLI reached stdout');
+  const other = user.ssh(['queue list --config /tmp/evil.yaml']);
+  t.equal(other.status, 1);
+  t.match(other.stderr, /--config cannot be given over SSH/);
+  const record = await gateway.waitForAudit((l) => l.type === 'ssh.session-end' && l.command?.startsWith('queue list --format') === true);
+  t.equal(record.result, '0');
 });
 
 t.test('SetEnv: only a valid GIT_PROTOCOL passes', async (t) => {
