@@ -2,14 +2,13 @@
  * One client connection: authentication with attempt and time limits, the
  * idle timeout, the channel limit, and refusal of everything but sessions.
  */
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { PushgateConfig } from '../config/index.js';
 import type { Identity } from '../identity/index.js';
 import { normalizeAddress } from '../sshcert/index.js';
 import { authenticate, type AuthDecision, type KeyOffer } from './auth.js';
-import { auditIdentity, UNKNOWN_PRINCIPAL, type EventRecorder } from './events.js';
+import { auditIdentity, newSessionId, UNKNOWN_PRINCIPAL, type EventRecorder } from './events.js';
 import type { KeyedCounter } from './limits.js';
 import type { OperatorLog } from './log.js';
 import { handleSession, type QueueCommandHandler, type SessionHost } from './session.js';
@@ -46,12 +45,8 @@ function call(reply: Reply): void {
   if (typeof reply === 'function') reply();
 }
 
-export function newConnectionId(): string {
-  return randomBytes(6).toString('hex');
-}
-
 export class GatewayConnection {
-  readonly id = newConnectionId();
+  readonly id = newSessionId();
   readonly address: string;
   readonly port: number;
   readonly openedAt = Date.now();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AuditEventInput, AuditIdentity, AuditSink } from '../audit/index.js';
 import type { Identity } from '../identity/index.js';
 import type { OperatorLog } from './log.js';
@@ -13,6 +14,11 @@ export function auditIdentity(identity: Identity): AuditIdentity {
     ...(identity.clientAddress !== undefined ? { clientAddress: identity.clientAddress } : {}),
     ...(identity.sponsor !== undefined ? { sponsor: identity.sponsor } : {}),
   };
+}
+
+/** 12 hex characters naming a connection; its commands are `<id>-<n>`. */
+export function newSessionId(): string {
+  return randomBytes(6).toString('hex');
 }
 
 /** Before authentication there is no principal; `-` stands for "not known yet". */
