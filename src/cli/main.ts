@@ -10,6 +10,7 @@ import { registerLoginCommand } from './login.js';
 import { registerQueueCommands } from './queue.js';
 import { registerRepoCommands } from './repo.js';
 import { registerServeCommand } from './serve.js';
+import { registerShellCommand } from './shell.js';
 import { registerSshCommand } from './ssh.js';
 import { registerScanCommand } from './scan.js';
 import { packageVersion } from './version.js';
@@ -36,6 +37,7 @@ export function buildProgram(result: CommandResult): Command {
   registerCaCommands(program, result);
   registerCertCommands(program, result);
   registerServeCommand(program, result);
+  registerShellCommand(program, result);
   registerLoginCommand(program, result);
   registerSshCommand(program, result);
   registerAuditCommands(program, result);
