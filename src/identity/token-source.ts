@@ -109,6 +109,12 @@ async function configuration(settings: TokenSourceSettings, flow: string): Promi
 
 function idpError(error: unknown, what: string): TokenSourceError {
   if (error instanceof TokenSourceError) return error;
+  if (error instanceof client.WWWAuthenticateChallengeError) {
+    // A 401 with a challenge (a bad client secret, typically): the provider said no.
+    const parameters = error.cause[0]?.parameters ?? {};
+    const detail = [parameters.error, parameters.error_description].filter((p) => p !== undefined).join(': ');
+    return new TokenSourceError('login.idp', `${what}: HTTP ${error.status}${detail !== '' ? ` ${detail}` : ''}`);
+  }
   const body = error as { error?: unknown; error_description?: unknown; cause?: { message?: string } };
   if (typeof body.error === 'string') {
     return new TokenSourceError('login.idp', `${what}: ${body.error}${typeof body.error_description === 'string' ? `: ${body.error_description}` : ''}`);
