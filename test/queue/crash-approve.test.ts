@@ -6,7 +6,7 @@ import { testServer, WorkTree } from '../helpers/git-server.js';
 import { randomInt, seededRandom } from '../helpers/prng.js';
 import { AGENT, ALICE, installMarkerHook, queue, queueAsync, refValue, workflowCommit } from './helpers.js';
 
-const RUNS = Number(process.env.PUSHGATE_CRASH_RUNS ?? 30);
+const RUNS = Number(process.env.PUSHGATE_CRASH_RUNS ?? 25);
 const random = seededRandom(Number(process.env.PUSHGATE_CRASH_SEED ?? 7));
 
 const server = testServer(t);

@@ -89,8 +89,9 @@ t.test('park → list → show → approve: the branch moves and post-receive ru
   t.equal(history.length, 3, 'each transition is one commit on the record ref');
   t.match(history.at(-1), /^park /);
 
-  const audit = readFileSync(join(server.dir, 'state', 'audit', 'audit.log'), 'utf8').split('\n').filter((l) => l.includes(id)).map((l) => JSON.parse(l).type);
-  t.same(audit, ['queue.park', 'queue.approve', 'queue.apply'], 'every transition is audited');
+  const audit = readFileSync(join(server.dir, 'state', 'audit', 'audit.log'), 'utf8').split('\n').filter((l) => l.includes(id)).map((l) => JSON.parse(l) as { type: string; queueId?: string });
+  t.same(audit.map((e) => e.type).filter((type) => type.startsWith('queue.')), ['queue.park', 'queue.approve', 'queue.apply'], 'every transition is audited');
+  t.ok(audit.every((e) => e.queueId === id), 'all joined on the queue id');
   resync();
 });
 
@@ -250,4 +251,18 @@ t.test('a multi-ref push is applied in one transaction, or not at all', async (t
   t.not(refValue(remote, 'refs/heads/main'), next);
   work.git('checkout', '--quiet', 'main');
   resync();
+});
+
+t.test('a park that cannot be stored denies the push, and keeps nothing', async (t) => {
+  const repo = server.createRepo('team/unstorable');
+  const clone = WorkTree.clone(t, repo);
+  clone.commit('first', { 'README.md': 'hello\n' });
+  t.equal(clone.push(['origin', 'main']).code, 0);
+  // A ref named refs/pushgate/queue makes every refs/pushgate/queue/<id> impossible (a directory/file conflict).
+  gitIn(repo, 'update-ref', 'refs/pushgate/queue', refValue(repo, 'refs/heads/main')!);
+  workflowCommit(clone, 'unstorable');
+  const pushed = clone.push(['origin', 'main'], AGENT);
+  t.equal(pushed.result?.decision, 'deny', pushed.output);
+  t.match(pushed.result, { error: /needs review but could not be queued/, findings: [{ rule: 'path.ci-workflow', action: 'park' }, { rule: 'queue.unavailable', action: 'deny' }] });
+  t.same(refsUnder(repo, 'refs/pushgate/'), ['refs/pushgate/queue'], 'no pending ref, no record');
 });
