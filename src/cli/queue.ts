@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { minimatch } from 'minimatch';
 import type { AuditSink } from '../audit/index.js';
 import type { PushgateConfig } from '../config/index.js';
+import { permissionsFor } from '../gateway/access.js';
 import { pusherFromEnv } from '../hook/pusher.js';
 import type { Pusher } from '../policy/index.js';
 import {
@@ -51,6 +52,17 @@ function caller(config: PushgateConfig): Pusher {
   return pusherFromEnv(process.env, config);
 }
 
+/**
+ * Over SSH (the gateway sets PUSHGATE_PRINCIPAL) a caller sees only entries
+ * of repositories it may read; an entry elsewhere does not exist for it. On
+ * the server's shell the files are readable anyway, so nothing is hidden.
+ */
+function readable(config: PushgateConfig): (repository: string) => boolean {
+  if (!process.env.PUSHGATE_PRINCIPAL) return () => true;
+  const who = caller(config);
+  return (repository) => permissionsFor(who, repository, config.access).has('read');
+}
+
 async function openContext(config: PushgateConfig): Promise<{ ctx: QueueContext; close(): Promise<void> }> {
   const { openAudit } = await import('../audit/index.js');
   const audit = openAudit(config.audit) as AuditSink & { close?: () => Promise<void> };
@@ -77,7 +89,7 @@ async function guarded(result: CommandResult, format: 'text' | 'json', action: (
 
 async function loadEntry(config: PushgateConfig, idText: string, repo: string | undefined): Promise<{ repository: Repository; record: QueueRecord }> {
   const id = parseId(idText);
-  const repository = locateEntry(config.reposRoot, id, repo);
+  const repository = locateEntry(config.reposRoot, id, repo, readable(config));
   const stored = await readRecord(repository.gitDir, id);
   if (stored === null) throw new QueueError('queue.not-found', `no queue entry ${id}${repo === undefined ? '' : ` in ${repo}`}`);
   return { repository, record: stored.record };
@@ -117,7 +129,8 @@ Example:
       const config = loadCliConfig(options.config);
       await guarded(result, format, async () => {
         const now = new Date();
-        const repos = repositoriesWithQueue(config.reposRoot).filter((r) => options.repo === undefined || r.name === options.repo.replace(/\.git$/, ''));
+        const visible = readable(config);
+        const repos = repositoriesWithQueue(config.reposRoot).filter((r) => (options.repo === undefined || r.name === options.repo.replace(/\.git$/, '')) && visible(r.name));
         const entries = [];
         for (const repo of repos) {
           const { records, problems } = await readAllRecords(repo.gitDir);

@@ -55,8 +55,8 @@ export function repositoriesWithQueue(root: string): Repository[] {
  * caller names the repository. Ids are random, so two repositories sharing
  * one is unlikely; if it happens, the caller is asked to name the repository.
  */
-export function locateEntry(root: string, id: string, repository?: string): Repository {
-  const all = findRepositories(root);
+export function locateEntry(root: string, id: string, repository?: string, visible: (name: string) => boolean = () => true): Repository {
+  const all = findRepositories(root).filter((r) => visible(r.name));
   const candidates = repository === undefined ? all : all.filter((r) => r.name === repository.replace(/\.git$/, '').replace(/^\/+/, ''));
   if (repository !== undefined && candidates.length === 0) throw new QueueError('queue.not-found', `no repository ${repository} under ${root}`);
   const found = candidates.filter((r) => mayHoldRef(r.gitDir, queueRef(id)));

@@ -4,7 +4,7 @@ import type { RefUpdate } from '../git/index.js';
 import type { Pusher } from '../policy/index.js';
 import { queueAuditEvent, recordAudit } from './audit.js';
 import type { EntryRef, QueueContext } from './context.js';
-import { QueueError } from './errors.js';
+import { isQueueError, QueueError } from './errors.js';
 import { notifyEvent } from './notify.js';
 import { runPostReceive } from './post-receive.js';
 import { effectiveState, FINAL_STATES, identityOf, type QueueEvent, type QueueRecord } from './record.js';
@@ -42,6 +42,18 @@ function refuseDecided(record: QueueRecord, state: QueueRecord['state']): never 
   throw new QueueError('queue.decided', `queue entry ${record.id} is already ${state}`);
 }
 
+/** A refused approval or rejection is not a transition, but who tried is worth keeping. */
+async function audited<T>(ctx: QueueContext, type: 'queue.approve' | 'queue.reject', record: QueueRecord, reviewer: Pusher, check: () => T): Promise<T> {
+  try {
+    return check();
+  } catch (error) {
+    if (isQueueError(error)) {
+      await recordAudit(ctx.audit, queueAuditEvent(type, record, { reviewer: identityOf(reviewer), result: 'refused', code: error.code, reason: error.message }), ctx.warn);
+    }
+    throw error;
+  }
+}
+
 export interface ApproveResult {
   record: QueueRecord;
   /** The push is now in its refs. */
@@ -69,18 +81,18 @@ export async function approveEntry(entry: EntryRef, reviewer: Pusher, comment: s
     if (state === 'expired' && record.state === 'pending') await expireEntry(entry, undefined, ctx).catch(() => undefined);
     if (FINAL_STATES.has(state)) refuseDecided(record, state);
     const requirements = requirementsFor(record, ctx.queue);
-    checkReviewer(reviewer, requirements, 'approve');
+    await audited(ctx, 'queue.approve', record, reviewer, () => {
+      checkReviewer(reviewer, requirements, 'approve');
+      // `approved` but not applied (the refs could not be updated): any reviewer but the pusher may retry.
+      if (state === 'pending' || samePerson(reviewer, record.pusher)) checkApprover(reviewer, record);
+    });
     const by = identityOf(reviewer);
     let approvals = record.approvals;
     let events = record.events;
     if (state === 'pending') {
-      checkApprover(reviewer, record);
       const approval = { by, at, ...(comment ? { comment } : {}) };
       approvals = [...approvals, approval];
       events = [...events, { type: 'approve', ...approval }];
-    } else if (samePerson(reviewer, record.pusher)) {
-      // `approved` but not applied (the refs could not be updated): any reviewer but the pusher may retry.
-      checkApprover(reviewer, record);
     }
     const counted = `${approvals.length}/${requirements.approvals}`;
     const added = approvals.length > record.approvals.length;
@@ -161,7 +173,7 @@ export async function rejectEntry(entry: EntryRef, reviewer: Pusher, reason: str
     const now = ctx.now();
     const state = effectiveState(record, now);
     if (FINAL_STATES.has(state)) refuseDecided(record, state);
-    checkReviewer(reviewer, requirementsFor(record, ctx.queue), 'reject');
+    await audited(ctx, 'queue.reject', record, reviewer, () => checkReviewer(reviewer, requirementsFor(record, ctx.queue), 'reject'));
     const by = identityOf(reviewer);
     const event: QueueEvent = { type: 'reject', at: now.toISOString(), by, detail: reason };
     const next: QueueRecord = { ...record, state: 'rejected', events: [...record.events, event] };

@@ -47,6 +47,9 @@ t.test('park → list → show → approve: the branch moves and post-receive ru
   t.match(text.stdout, new RegExp(`${id}\\s+pending\\s+team/app\\s+refs/heads/main\\s+agent:bot\\s+0/1`));
   t.equal(queue(server, ['list', '--principal', 'someone-else', '--format', 'json']).json.length, 0, 'the principal filter');
   t.equal(queue(server, ['list', '--repo', 'team/other', '--format', 'json']).json.length, 0, 'the repository filter');
+  const stranger = { PUSHGATE_PRINCIPAL: 'mallory', PUSHGATE_ROLES: 'visitor' };
+  t.same(queue(server, ['list', '--format', 'json'], stranger).json, [], 'over SSH, only repositories the caller may read');
+  t.match(queue(server, ['show', id], stranger), { status: 1, stderr: /queue\.not-found/ });
 
   const shown = queue(server, ['show', id, '--format', 'json']);
   t.equal(shown.status, 0, shown.stderr);

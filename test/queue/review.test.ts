@@ -142,13 +142,16 @@ t.test('refusals: roles, empty reasons, unknown entries; a failing audit only wa
   const config = configOf(server.configPath);
   workflowCommit(work, 'refusals');
   const id = park();
+  const watched = testContext(config);
+  t.equal(await refusal(approveEntry({ gitDir: remote, id }, { principal: 'agent:bot', roles: ['reviewer'] }, undefined, watched.ctx)), 'queue.four-eyes');
+  t.match(watched.audited, [{ type: 'queue.approve', queueId: id, result: 'refused', code: 'queue.four-eyes', reviewer: { principal: 'agent:bot' } }], 'a refused approval is audited');
   const { ctx, warnings } = testContext(config, { failAudit: true });
   t.equal(await refusal(approveEntry({ gitDir: remote, id }, { principal: 'eve', roles: [] }, undefined, ctx)), 'queue.not-reviewer');
   t.equal(await refusal(rejectEntry({ gitDir: remote, id }, alice, '  ', ctx)), 'queue.invalid');
   t.equal(await refusal(approveEntry({ gitDir: remote, id: 'zzzzzzzz' }, alice, undefined, ctx)), 'queue.not-found');
   const rejected = await rejectEntry({ gitDir: remote, id }, alice, 'no', ctx);
   t.equal(rejected.state, 'rejected');
-  t.match(warnings, [/could not write the audit record for queue\.reject/]);
+  t.ok(warnings.some((w) => /could not write the audit record for queue\.reject/.test(w)), 'the transition stands; the missing record is reported');
   resync();
 });
 
