@@ -55,9 +55,10 @@ t.test('concurrent writers with size rotation keep one chain across files', asyn
   const server = await initServer(t);
   server.setConfig(['audit', 'rotate', 'size'], '32KiB');
   const runs = await Promise.all(Array.from({ length: 8 }, (_, i) =>
-    node([writerScript, JSON.stringify({ configPath: server.configPath, ms: 3000, label: `r${i}` })])));
+    node([writerScript, JSON.stringify({ configPath: server.configPath, count: 80, label: `r${i}` })])));
   for (const run of runs) t.equal(run.code, 0, run.stderr);
   const total = runs.reduce((n, run) => n + written(run.stdout), 0);
+  t.equal(total, 640);
   const files = logFiles(server.file);
   t.ok(files.length > 3, `${files.length} files`);
   t.equal(files.flatMap(fileLines).length, total);
