@@ -214,11 +214,14 @@ export class FileLock {
 
   release(): void {
     if (!this.held()) return;
-    try {
-      unlinkSync(`${this.path}.waiting`);
+    const waiting = `${this.path}.waiting`;
+    if (lstatSync(waiting, { throwIfNoEntry: false }) !== undefined) {
       lastRelease.set(this.path, Date.now());
-    } catch {
-      // Nobody is waiting.
+      try {
+        unlinkSync(waiting);
+      } catch {
+        // Removed by another releaser.
+      }
     }
     try {
       unlinkSync(this.path);
