@@ -65,7 +65,7 @@ function readable(config: PushgateConfig): (repository: string) => boolean {
 
 async function openContext(config: PushgateConfig): Promise<{ ctx: QueueContext; close(): Promise<void> }> {
   const { openAudit } = await import('../audit/index.js');
-  const audit = openAudit(config.audit) as AuditSink & { close?: () => Promise<void> };
+  const audit = openAudit(config.audit, { stderr: false }) as AuditSink & { close?: () => Promise<void> };
   const ctx: QueueContext = {
     queue: config.queue,
     audit,

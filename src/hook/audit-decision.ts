@@ -30,7 +30,8 @@ export function auditFindings(findings: readonly Finding[]): AuditFinding[] {
  * be written, so the caller can refuse a push it could not account for.
  */
 export async function recordDecision(config: PushgateConfig, report: ResultReport, pusher: Pusher, updates: readonly RefUpdate[], durationMs: number): Promise<boolean> {
-  const log = openAudit(config.audit);
+  // A hook's stderr reaches the pusher: audit destinations never write there.
+  const log = openAudit(config.audit, { stderr: false });
   try {
     await log.record({
       type: 'push.decision',
@@ -49,6 +50,6 @@ export async function recordDecision(config: PushgateConfig, report: ResultRepor
   } catch {
     return false;
   } finally {
-    await log.close();
+    await log.close(200);
   }
 }

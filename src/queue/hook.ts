@@ -69,7 +69,7 @@ export async function parkForReview(input: HookParkInput): Promise<HookParkResul
 async function openConfiguredAudit(config: PushgateConfig, warn: (message: string) => void): Promise<AuditSink | undefined> {
   try {
     const { openAudit } = await import('../audit/index.js');
-    return openAudit(config.audit);
+    return openAudit(config.audit, { stderr: false });
   } catch (error) {
     warn(`the audit log could not be opened: ${(error as Error).message}`);
     return undefined;
