@@ -1,0 +1,342 @@
+/**
+ * OpenSSH sshd on a loopback port chosen at run time, configured from the
+ * snippet in docs/sshd.md (so the documentation cannot drift from what is
+ * tested), with `pushgate shell` as the service user's ForceCommand.
+ */
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { testServer, type TestServer } from '../helpers/git-server.js';
+import { pushgateBin, requireTool, run } from '../helpers/tools.js';
+
+export interface Teardown {
+  teardown(fn: () => void | Promise<void>): void;
+}
+
+export interface AuditLine {
+  type: string;
+  session?: string;
+  identity?: { principal: string; roles?: string[]; keyId?: string; certSerial?: string; clientAddress?: string; keyFingerprint?: string };
+  repository?: string;
+  command?: string;
+  result?: string;
+  code?: string;
+  reason?: string;
+  [key: string]: unknown;
+}
+
+export const SSHD = '/usr/sbin/sshd';
+export const DOC = new URL('../../../docs/sshd.md', import.meta.url).pathname;
+
+/** The first ```sshd_config block of docs/sshd.md. */
+export function documentedSnippet(): string {
+  const text = readFileSync(DOC, 'utf8');
+  const match = /^```sshd_config\n([\s\S]*?)^```$/m.exec(text);
+  if (!match) throw new Error(`${DOC} has no \`\`\`sshd_config block`);
+  return match[1]!;
+}
+
+export interface SnippetValues {
+  user: string;
+  pushgate: string;
+  config: string;
+  caPub: string;
+}
+
+/** The documented snippet with this test's paths and account; every placeholder must be there. */
+export function renderSnippet(values: SnippetValues, snippet = documentedSnippet()): string {
+  let text = snippet;
+  const replace = (pattern: RegExp, value: string): void => {
+    if (!pattern.test(text)) throw new Error(`docs/sshd.md no longer matches ${pattern}`);
+    text = text.replace(pattern, value);
+  };
+  replace(/\/usr\/local\/bin\/pushgate/g, values.pushgate);
+  replace(/\/etc\/pushgate\/pushgate\.yaml/g, values.config);
+  replace(/\/etc\/pushgate\/ca\.pub/g, values.caPub);
+  replace(/^(\s*Match User )git$/m, `$1${values.user}`);
+  replace(/^(\s*AuthorizedPrincipalsCommandUser )git$/m, `$1${values.user}`);
+  return text;
+}
+
+/** sshd runs AuthorizedPrincipalsCommand only from a path owned by root and writable by no one else, all the way up. */
+function isSafeDirectory(dir: string): boolean {
+  for (let current = dir; ; current = dirname(current)) {
+    const s = statSync(current);
+    if (s.uid !== 0 || (s.mode & 0o022) !== 0) return false;
+    if (current === '/') return true;
+  }
+}
+
+function safeTempDir(t: Teardown): string {
+  const candidates = ['/run', dirname(new URL(import.meta.url).pathname)];
+  const base = candidates.find((dir) => existsSync(dir) && isSafeDirectory(dir));
+  if (base === undefined) throw new Error(`no root-owned directory that only root can write for the AuthorizedPrincipalsCommand (tried ${candidates.join(', ')})`);
+  const dir = mkdtempSync(join(base, 'pushgate-sshd-test-'));
+  chmodSync(dir, 0o755);
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export interface StartOptions {
+  repos?: string[];
+  /** Edits pushgate's config. */
+  configure?: (server: TestServer) => void;
+  /** Lines added to sshd_config before the documented snippet (global settings). */
+  extraConfig?: string[];
+  /** Changes the rendered snippet: a deliberately misconfigured sshd. */
+  transform?: (snippet: string) => string;
+}
+
+export class Sshd {
+  port = 0;
+  #stderr = '';
+  child: ChildProcess | undefined;
+
+  constructor(
+    readonly server: TestServer,
+    readonly user: string,
+    readonly dir: string,
+    readonly configFile: string,
+  ) {}
+
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  get hostKeyPub(): string {
+    return join(this.dir, 'ssh_host_ed25519_key.pub');
+  }
+
+  knownHostsLine(): string {
+    const [type, blob] = readFileSync(this.hostKeyPub, 'utf8').trim().split(/\s+/);
+    return `[127.0.0.1]:${this.port} ${type} ${blob}\n`;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn(SSHD, ['-D', '-e', '-f', this.configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+      this.#stderr += text;
+    });
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (this.#stderr.includes(`Server listening on 127.0.0.1 port ${this.port}`)) return;
+      if (child.exitCode !== null) break;
+      await sleep(20);
+    }
+    throw new Error(`sshd did not start:\n${this.#stderr}`);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+
+  audit(): AuditLine[] {
+    const file = join(this.server.dir, 'state', 'audit', 'audit.log');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as AuditLine);
+  }
+
+  async waitForAudit(predicate: (line: AuditLine) => boolean, timeoutMs = 10_000): Promise<AuditLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.audit().find(predicate);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error('audit record not found in time');
+      await sleep(25);
+    }
+  }
+
+  url(repo: string): string {
+    return `ssh://${this.user}@127.0.0.1:${this.port}/${repo}`;
+  }
+
+  /** A bare repository without pushgate's hooks whose pre-receive hook dumps its environment. */
+  createProbeRepo(name: string): { path: string; env(): Record<string, string> } {
+    const path = join(this.server.reposRoot, `${name}.git`);
+    run('git', ['init', '-q', '--bare', '--initial-branch=main', path]);
+    writeFileSync(join(path, 'hooks', 'pre-receive'), '#!/bin/sh\ncat >/dev/null\nenv -0 > "$(pwd)/env.dump"\n', { mode: 0o755 });
+    return {
+      path,
+      env(): Record<string, string> {
+        const text = readFileSync(join(path, 'env.dump'), 'utf8');
+        return Object.fromEntries(text.split('\0').filter((e) => e !== '').map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+      },
+    };
+  }
+}
+
+/** Initialises a pushgate server directory and starts sshd for it, configured from docs/sshd.md. */
+export async function startSshd(t: Teardown, options: StartOptions = {}): Promise<Sshd> {
+  requireTool(SSHD, 'openssh-server');
+  requireTool('ssh', 'openssh-client');
+  requireTool('ssh-keygen', 'openssh-client');
+  // sshd's privilege separation directory.
+  if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const user = userInfo().username;
+  const server = testServer(t);
+  server.setConfig(['serviceUser'], user);
+  for (const repo of options.repos ?? []) server.createRepo(repo);
+  options.configure?.(server);
+
+  const bin = safeTempDir(t);
+  const pushgate = join(bin, 'pushgate');
+  writeFileSync(pushgate, `#!/bin/sh\nexec '${process.execPath}' '${pushgateBin}' "$@"\n`, { mode: 0o755 });
+  const dir = join(server.dir, 'sshd');
+  mkdirSync(dir);
+  run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'sshd-test-host', '-f', join(dir, 'ssh_host_ed25519_key')]);
+  const port = await freePort();
+  const sftp = ['/usr/lib/openssh/sftp-server', '/usr/libexec/sftp-server', '/usr/lib/ssh/sftp-server'].find((p) => existsSync(p));
+  const header = [
+    `Port ${port}`,
+    'ListenAddress 127.0.0.1',
+    `HostKey ${join(dir, 'ssh_host_ed25519_key')}`,
+    `PidFile ${join(dir, 'sshd.pid')}`,
+    'AuthorizedKeysFile none',
+    'StrictModes no',
+    'UsePAM no',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'LogLevel VERBOSE',
+    ...(sftp !== undefined ? [`Subsystem sftp ${sftp}`] : []),
+    ...(options.extraConfig ?? []),
+  ];
+  const configFile = join(dir, 'sshd_config');
+  const rendered = renderSnippet({ user, pushgate, config: server.configPath, caPub: join(server.dir, 'ca.pub') });
+  const snippet = options.transform?.(rendered) ?? rendered;
+  writeFileSync(configFile, `${header.join('\n')}\n\n${snippet}`);
+  const checked = spawnSync(SSHD, ['-t', '-f', configFile], { encoding: 'utf8' });
+  if (checked.status !== 0) throw new Error(`sshd -t refused the config:\n${checked.stderr}`);
+  const sshd = new Sshd(server, user, dir, configFile);
+  sshd.port = port;
+  t.teardown(() => sshd.stop());
+  await sshd.start();
+  return sshd;
+}
+
+export interface SignOptions {
+  principals?: string[];
+  roles?: string[];
+  validity?: string;
+  serial?: number;
+  keyId?: string;
+  options?: string[];
+  ca?: string;
+}
+
+export interface Ran {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+function ran(result: SpawnSyncReturns<string>): Ran {
+  return { status: result.status ?? -1, stdout: result.stdout ?? '', stderr: `${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
+}
+
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./=:@,+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** An OpenSSH key pair and certificate, driving sshd with the real client and git. */
+export class Client {
+  readonly key: string;
+  readonly cert: string;
+  readonly knownHosts: string;
+
+  constructor(
+    readonly sshd: Sshd,
+    readonly name: string,
+  ) {
+    this.key = join(sshd.server.dir, `user-${name}`);
+    if (!existsSync(this.key)) run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', this.key]);
+    this.cert = `${this.key}-cert.pub`;
+    this.knownHosts = join(sshd.server.dir, `known_hosts-${name}`);
+    writeFileSync(this.knownHosts, sshd.knownHostsLine());
+  }
+
+  sign(options: SignOptions = {}): this {
+    const principals = options.principals ?? [this.name];
+    const args = ['-q', '-s', options.ca ?? join(this.sshd.server.dir, 'ca'), '-I', options.keyId ?? `${this.name}-key`, '-n', principals.join(','), '-V', options.validity ?? '+10m'];
+    if (options.serial !== undefined) args.push('-z', String(options.serial));
+    const roles = options.roles ?? ['agent'];
+    if (roles.length > 0) args.push('-O', `extension:roles@pushgate=${roles.join(',')}`);
+    for (const option of options.options ?? []) args.push('-O', option);
+    args.push(`${this.key}.pub`);
+    run('ssh-keygen', args, { env: { ...process.env, TZ: 'UTC' } });
+    return this;
+  }
+
+  sshOptions(extra: string[] = []): string[] {
+    return [
+      '-F', '/dev/null', '-o', 'IdentitiesOnly=yes', '-o', `IdentityFile=${this.key}`, '-o', `CertificateFile=${this.cert}`,
+      '-o', `UserKnownHostsFile=${this.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
+      '-o', 'LogLevel=ERROR', '-p', String(this.sshd.port), ...extra,
+    ];
+  }
+
+  sshCommand(extra: string[] = []): string {
+    return ['ssh', ...this.sshOptions(extra)].map(shellWord).join(' ');
+  }
+
+  /** `ssh … USER@127.0.0.1 COMMAND…`; the command words are sent as they are. */
+  ssh(command: string[], options: { input?: string; extra?: string[]; timeout?: number } = {}): Ran {
+    return ran(spawnSync('ssh', [...this.sshOptions(options.extra), `${this.sshd.user}@127.0.0.1`, ...command], {
+      encoding: 'utf8', input: options.input ?? '', timeout: options.timeout ?? 30_000,
+    }));
+  }
+
+  /**
+   * Starts a multiplexing master connection (one authentication) and returns
+   * the options that run further sessions over it.
+   */
+  async master(t: Teardown): Promise<string[]> {
+    const path = join(this.sshd.server.dir, `cm-${this.name}`);
+    const child = spawn('ssh', [...this.sshOptions(['-M', '-N', '-o', `ControlPath=${path}`]), `${this.sshd.user}@127.0.0.1`], { stdio: 'ignore' });
+    t.teardown(() => {
+      child.kill();
+    });
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(path)) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error('the ssh master connection did not come up');
+      await sleep(25);
+    }
+    return ['-o', `ControlPath=${path}`, '-o', 'ControlMaster=no'];
+  }
+
+  gitEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      GIT_SSH_COMMAND: this.sshCommand(),
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_AUTHOR_NAME: this.name, GIT_AUTHOR_EMAIL: `${this.name}@example.test`,
+      GIT_COMMITTER_NAME: this.name, GIT_COMMITTER_EMAIL: `${this.name}@example.test`,
+      ...extra,
+    };
+  }
+
+  git(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Ran {
+    return ran(spawnSync('git', args, { encoding: 'utf8', cwd: options.cwd, env: this.gitEnv(options.env), input: '', timeout: 60_000 }));
+  }
+}
