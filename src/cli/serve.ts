@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { openAudit } from '../audit/index.js';
 import { ConfigError, ConfigSource, findConfigPath } from '../config/index.js';
-import { createOperatorLog, Gateway, GatewayError, spawnQueueCommand } from '../gateway/index.js';
+import { createOperatorLog, Gateway, GatewayError, spawnQueueCommand, ThreadedAudit } from '../gateway/index.js';
 import { HttpServiceError, startHttpService, type HttpService } from '../http/index.js';
 import { CONFIG_OPTION_HELP } from './config-file.js';
 import { CliError, EXIT_ERROR } from './exit.js';
@@ -37,7 +36,14 @@ export function registerServeCommand(program: Command, result: CommandResult): v
       const source = openSource(findConfigPath(options.config));
       const config = source.current;
       const log = createOperatorLog(config.log);
-      const audit = openAudit(config.audit);
+      // Appends block on fsync: they run on a thread of their own, off the SSH data path.
+      const audit = new ThreadedAudit(config.audit);
+      try {
+        await audit.ready();
+      } catch (error) {
+        await audit.close();
+        throw new CliError(`the audit log cannot be opened: ${(error as Error).message}`, EXIT_ERROR);
+      }
       let gateway: Gateway;
       // ── HTTP certificate service (src/http): started next to the gateway when http.enabled and
       // identity.issuers name at least one issuer (without one there is nothing to issue) ──
@@ -54,6 +60,7 @@ export function registerServeCommand(program: Command, result: CommandResult): v
         const httpPart = http === undefined ? '' : ` http=${hostPort(http.address.address, http.address.port)}`;
         process.stderr.write(`pushgate: listening ssh=${hostPort(address.address, address.port)}${httpPart}\n`);
       } catch (error) {
+        await audit.close();
         if (error instanceof GatewayError || error instanceof HttpServiceError) throw new CliError(error.message, EXIT_ERROR);
         throw error;
       }

@@ -12,3 +12,4 @@ export { createOperatorLog, silentLog, type OperatorLog } from './log.js';
 export { auditIdentity, EventRecorder, newSessionId, UNKNOWN_PRINCIPAL } from './events.js';
 export type { CommandIO, QueueCommandHandler } from './session.js';
 export { spawnQueueCommand, type QueueCommandOptions } from './queue-command.js';
+export { ThreadedAudit } from './audit-thread.js';

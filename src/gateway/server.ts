@@ -55,6 +55,7 @@ function buildTrust(config: PushgateConfig): Trust {
 export class Gateway {
   readonly #source: ConfigSource | undefined;
   readonly #log: OperatorLog;
+  readonly #audit: AuditSink;
   readonly #events: EventRecorder;
   readonly #queueHandler: QueueCommandHandler | undefined;
   #runtime: Runtime;
@@ -75,7 +76,8 @@ export class Gateway {
     if (config === undefined) throw new GatewayError('a config or a config source is required');
     this.#source = options.configSource;
     this.#log = options.log ?? silentLog;
-    this.#events = new EventRecorder(options.audit ?? nullAudit, this.#log);
+    this.#audit = options.audit ?? nullAudit;
+    this.#events = new EventRecorder(this.#audit, this.#log);
     this.#queueHandler = options.queueHandler;
     this.#runtime = { config, trust: buildTrust(config) };
     for (const problem of this.#runtime.trust.check()) this.#log.warn(problem);
@@ -105,20 +107,29 @@ export class Gateway {
     return this.#connections.size;
   }
 
-  /** Starts listening on `ssh.listen` (port 0 picks a free port) and resolves to the bound address. */
-  listen(): Promise<AddressInfo> {
+  /**
+   * Starts listening on `ssh.listen` (port 0 picks a free port) and resolves
+   * to the bound address, once the start is in the audit log: a server that
+   * cannot audit does not serve.
+   */
+  async listen(): Promise<AddressInfo> {
     const { host, port } = this.#runtime.config.ssh.listen;
-    return new Promise((resolve, reject) => {
+    const address = await new Promise<AddressInfo>((resolve, reject) => {
       const onError = (error: Error): void => reject(new GatewayError(`cannot listen on ${host}:${port}: ${error.message}`));
       this.#net.once('error', onError);
       this.#net.listen({ host, port }, () => {
         this.#net.off('error', onError);
         this.#net.on('error', (error) => this.#log.error('listener error', { error: error.message }));
-        const address = this.#net.address() as AddressInfo;
-        this.#events.record({ type: 'server.start', result: 'ok', reason: `ssh listening on ${address.address}:${address.port}` });
-        resolve(address);
+        resolve(this.#net.address() as AddressInfo);
       });
     });
+    try {
+      await this.#audit.record({ type: 'server.start', result: 'ok', reason: `ssh listening on ${address.address}:${address.port}` });
+    } catch (error) {
+      await new Promise<void>((resolve) => this.#net.close(() => resolve()));
+      throw new GatewayError(`the audit log cannot be written: ${(error as Error).message}`);
+    }
+    return address;
   }
 
   address(): AddressInfo | null {
