@@ -177,6 +177,13 @@ t.test('pushgate serve refuses to start without what it needs', async (t) => {
   t.equal(inUse.status, 2);
   t.match(inUse.stderr, /cannot listen on 127\.0\.0\.1:\d+/);
 
+  server.setConfig(['ssh', 'listen'], '127.0.0.1:0');
+  server.setConfig(['audit', 'hmacKeyFile'], join(server.dir, 'no-such-key'));
+  const noAudit = serve();
+  t.equal(noAudit.status, 2, 'a server that cannot audit does not serve');
+  t.match(noAudit.stderr, /audit log cannot be written: .*no-such-key/);
+  server.setConfig(['audit', 'hmacKeyFile'], null);
+
   appendFileSync(server.configPath, '\nbogus: true\n');
   const invalid = serve();
   t.equal(invalid.status, 2);
