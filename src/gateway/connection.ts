@@ -232,10 +232,10 @@ export class GatewayConnection {
       this.#sessions -= 1;
       this.host.commandsSettled(this);
     });
-    handleSession(session, this.#sessionHost(this.identity));
+    handleSession(session, this.#sessionHost(this.identity, `${this.id}-${this.#channels}`));
   }
 
-  #sessionHost(identity: Identity): SessionHost {
+  #sessionHost(identity: Identity, sessionId: string): SessionHost {
     const connection = this;
     const host = this.host;
     return {
@@ -250,7 +250,7 @@ export class GatewayConnection {
         return { reposRoot: config.reposRoot, access: config.access, maxSessionsPerIdentity: config.ssh.limits.maxSessionsPerIdentity };
       },
       draining: () => host.draining(),
-      nextSessionId: () => `${connection.id}-${connection.#channels}`,
+      sessionId,
       touch: () => connection.touch(),
       commandStarted(control) {
         connection.#running.add(control);

@@ -36,7 +36,8 @@ export interface SessionHost {
   readonly queueHandler: QueueCommandHandler | undefined;
   settings(): { reposRoot: string; access: readonly AccessRule[]; maxSessionsPerIdentity: number };
   draining(): boolean;
-  nextSessionId(): string;
+  /** `<connection id>-<n>`: this session channel, as the hook and the audit log see it. */
+  readonly sessionId: string;
   /** Marks the connection as active (idle timeout). */
   touch(): void;
   /**
@@ -80,7 +81,7 @@ export function handleSession(session: ssh2.Session, host: SessionHost): void {
   const ignoredEnv: string[] = [];
   const refuseRequest = (what: string, code: string) => (accept: Reply, reject: Reply): void => {
     call(reject);
-    host.events.record({ type: 'ssh.command', identity: auditIdentity(host.identity), command: what, result: 'refused', code, reason: `${what} requests are refused; this server runs git commands only` });
+    host.events.record({ type: 'ssh.command', session: host.sessionId, identity: auditIdentity(host.identity), command: what, result: 'refused', code, reason: `${what} requests are refused; this server runs git commands only` });
   };
 
   session.on('env', (accept: Reply, reject: Reply, info: ssh2.SetEnvInfo) => {
@@ -138,7 +139,7 @@ async function refuseExec(channel: ssh2.ServerChannel, host: SessionHost, sessio
 }
 
 async function runExec(channel: ssh2.ServerChannel, command: string, context: ExecContext, host: SessionHost): Promise<void> {
-  const session = host.nextSessionId();
+  const session = host.sessionId;
   const settings = host.settings();
   const plan = await planCommand(command, host.identity, { reposRoot: settings.reposRoot, access: settings.access, forceCommand: host.forceCommand });
   const shown = host.forceCommand !== undefined ? `${host.forceCommand} (forced; requested: ${command})` : command;

@@ -32,7 +32,8 @@ function freePort(): Promise<number> {
 }
 
 async function refusedRecord(code: string, principal = 'alice'): Promise<void> {
-  await gateway.waitForAudit((l) => l.type === 'ssh.command' && l.result === 'refused' && l.code === code && l.identity?.principal === principal);
+  const record = await gateway.waitForAudit((l) => l.type === 'ssh.command' && l.result === 'refused' && l.code === code && l.identity?.principal === principal);
+  if (!/^[0-9a-f]{12}(-\d+)?$/.test(record.session ?? '')) throw new Error(`refusal ${code} has no session id: ${JSON.stringify(record)}`);
 }
 
 t.test('a shell is refused', async (t) => {
