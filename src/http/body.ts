@@ -31,9 +31,18 @@ export async function readJsonBody(request: IncomingMessage, limit = MAX_BODY_BY
       }
       chunks.push(chunk);
     };
+    let ended = false;
     request.on('data', onData);
-    request.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.once('error', reject);
+    request.once('end', () => {
+      ended = true;
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    // A client that goes away mid-body: 'error' (aborted) and 'close', never 'end'.
+    const cutOff = (): void => {
+      if (!ended) reject(new HttpError(400, 'request.aborted', 'the request body was cut off'));
+    };
+    request.once('error', cutOff);
+    request.once('close', cutOff);
   });
   try {
     return JSON.parse(text) as unknown;

@@ -105,9 +105,12 @@ export async function startHttpService(options: HttpServiceOptions): Promise<Htt
   const server = createServer({ maxHeaderSize: 32 * 1024, requestTimeout: 15_000, headersTimeout: 10_000 }, (request: IncomingMessage, response: ServerResponse) => {
     const started = performance.now();
     const clientAddress = normalizeAddress(request.socket.remoteAddress ?? '');
-    void answer(request, clientAddress).then(({ route, response: reply }) => {
+    answer(request, clientAddress).then(({ route, response: reply }) => {
       if (!response.headersSent && !response.destroyed) send(response, reply);
       options.onResponse?.({ method: request.method ?? '', route, status: reply.status, durationMs: performance.now() - started });
+    }).catch((error: unknown) => {
+      log.error('http response failed', { error: (error as Error).message });
+      response.destroy();
     });
   });
   server.keepAliveTimeout = 5000;

@@ -196,8 +196,3 @@ export async function obtainToken(settings: TokenSourceSettings, options: Obtain
   }
   return settings.exchange === true ? exchange(settings, token, type) : token;
 }
-
-/** Whether a flow can get a new token with nobody at the keyboard. */
-export function renewsSilently(flow: TokenFlow): boolean {
-  return flow !== 'device';
-}

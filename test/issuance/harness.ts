@@ -78,6 +78,8 @@ export async function startIssuance(t: Teardown, idps: TestIdp[], options: Issua
   const audit = options.audit ?? openAudit(config.audit, { stderr: false });
   let current = config;
   const http = await startHttpService({ config: () => current, audit, listen: { host: '127.0.0.1', port: 0 }, ...options.service });
+  // Tests block their event loop in spawnSync; a client must not reuse a socket the server closed meanwhile.
+  http.server.keepAliveTimeout = 600_000;
   t.teardown(() => http.close());
   const issuance = new Issuance(server, http, config);
   Object.defineProperty(issuance, 'config', {

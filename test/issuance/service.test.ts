@@ -1,8 +1,9 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
-import { TOKEN_REFUSED_MESSAGE } from '../../src/http/index.js';
+import { TOKEN_REFUSED_MESSAGE, type ResponseEvent } from '../../src/http/index.js';
 import { rolesFromExtensions, sponsorFromExtensions } from '../../src/identity/index.js';
 import { formatPublicKeyLine, generatePrivateKey, parseCertificateText, parsePublicKeyLine, stringOptionValue, verifyCertificate } from '../../src/sshcert/index.js';
 import { requireTool, run, tempDir } from '../helpers/tools.js';
@@ -232,4 +233,44 @@ t.test('a config reload takes effect', async (t) => {
   reloading.config = loadConfig(reloading.server.configPath);
   t.equal((await reloading.post({ publicKey }, token)).status, 401, 'the issuer is gone');
   t.equal(reloading.audit().at(-1)?.code, 'token.unknown-issuer');
+});
+
+t.test('a client that goes away mid-body leaves nothing hanging', async (t) => {
+  const token = await clientCredentialsToken(idp);
+  const { hostname, port } = new URL(issuance.url);
+  const before = issuance.audit().length;
+  await new Promise<void>((resolve) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(`POST /v1/certificates HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${token}\r\ncontent-length: 500\r\n\r\n{"publicKey":`);
+      setTimeout(() => socket.destroy(), 100);
+    });
+    socket.on('close', () => resolve());
+  });
+  for (let i = 0; i < 100 && issuance.audit().length === before; i += 1) await new Promise((r) => setTimeout(r, 20));
+  t.equal(issuance.audit().slice(before).find((l) => l.type === 'cert.refuse')?.code, 'request.aborted');
+});
+
+t.test('other routes plug in, and every answer is observed', async (t) => {
+  const seen: ResponseEvent[] = [];
+  const extended = await startIssuance(t, [idp], {
+    service: {
+      routes: [{ method: 'GET', path: '/metrics', limited: false, handle: () => ({ status: 200, text: 'pushgate_up 1\n' }) }],
+      onResponse: (event) => seen.push(event),
+    },
+  });
+  const metrics = await fetch(`${extended.url}/metrics`);
+  t.equal(await metrics.text(), 'pushgate_up 1\n');
+  await fetch(`${extended.url}/nowhere/${'x'.repeat(10)}`);
+  await extended.post({ publicKey }, 'bad');
+  t.same(seen.map((e) => [e.method, e.route, e.status]), [['GET', '/metrics', 200], ['GET', 'other', 404], ['POST', '/v1/certificates', 401]]);
+  t.ok(seen.every((e) => e.durationMs >= 0));
+});
+
+t.test('a broken route is a 500 without details', async (t) => {
+  const broken = await startIssuance(t, [idp], {
+    service: { routes: [{ method: 'GET', path: '/boom', limited: false, handle: () => { throw new Error('secret detail'); } }] },
+  });
+  const answer = await fetch(`${broken.url}/boom`);
+  t.equal(answer.status, 500);
+  t.notMatch(await answer.text(), /secret detail/);
 });
