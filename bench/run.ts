@@ -1,3 +1,4 @@
+import { benchTransport } from './gateway.js';
 import { benchLargePush, benchSmallPush } from './hook.js';
 
 /**
@@ -15,6 +16,17 @@ async function main(): Promise<void> {
   const large = benchLargePush();
   print(`| pre-receive over ${(large.diffBytes / 1e6).toFixed(0)} MB of diff (${large.commits} commits), median of 3 | ${(large.hookMs / 1000).toFixed(2)} s | ${(large.gitLogMs / 1000).toFixed(2)} s (\`git log -p\`) | ${large.ratio.toFixed(2)}× | ≤ 1.3× |`);
   print(`| scan throughput over the same diff | ${(large.diffBytes / 1e6 / (large.hookMs / 1000)).toFixed(0)} MB/s | ${(large.diffBytes / 1e6 / (large.gitLogMs / 1000)).toFixed(0)} MB/s (\`git log -p\`) | | |`);
+  const transport = await benchTransport({ log: (line) => process.stderr.write(`transport: ${line}\n`) });
+  const mb = (transport.packBytes / 1e6).toFixed(0);
+  const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+  for (const variant of transport.variants) {
+    const cipher = variant.cipher.gateway === variant.cipher.sshd ? variant.cipher.gateway : `${variant.cipher.gateway} / ${variant.cipher.sshd}`;
+    const how = `${variant.forced !== undefined ? 'forced' : 'negotiated'} ${cipher}`;
+    print(`| \`git clone --bare\` of a ${mb} MB pack over SSH (${how}), median of ${transport.runs} | ${seconds(variant.clone.gatewayMs)} (gateway) | ${seconds(variant.clone.sshdMs)} (OpenSSH sshd) | ${variant.clone.ratio.toFixed(2)}× | ≤ 1.05× |`);
+    print(`| \`git push\` of the same history to an empty repository without hooks (transport only; ${how}), median of ${transport.runs} | ${seconds(variant.push.gatewayMs)} (gateway) | ${seconds(variant.push.sshdMs)} (OpenSSH sshd) | ${variant.push.ratio.toFixed(2)}× | ≤ 1.05× |`);
+  }
+  const m = transport.machine;
+  process.stderr.write(`transport machine: nproc ${m.nproc}, node ${m.node}, ${m.git}, ${m.openssh}\n`);
   process.stdout.write(`${rows.join('\n')}\n`);
 }
 
