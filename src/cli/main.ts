@@ -4,6 +4,7 @@ import { registerAuditCommands } from './audit.js';
 import { registerCaCommands } from './ca.js';
 import { registerCertCommands } from './cert.js';
 import { registerConfigCommands } from './config.js';
+import { registerDevCommand } from './dev.js';
 import { registerHookCommands } from './hook.js';
 import { registerInitCommand } from './init.js';
 import { registerLoginCommand } from './login.js';
@@ -41,6 +42,7 @@ export function buildProgram(result: CommandResult): Command {
   registerLoginCommand(program, result);
   registerSshCommand(program, result);
   registerAuditCommands(program, result);
+  registerDevCommand(program, result);
   return program;
 }
 

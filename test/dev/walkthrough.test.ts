@@ -1,0 +1,150 @@
+/**
+ * `pushgate dev`: the printed walkthrough, each command run exactly as printed
+ * with `sh -c`, does what it says; SIGINT stops the demo with exit 0.
+ */
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pushgateBin, requireTool, tempDir } from '../helpers/tools.js';
+
+interface Ran {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The user's environment, minus anything pushgate or git would pick up from the test's own setup. */
+function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('PUSHGATE_') || (name.startsWith('GIT_') && name !== 'GIT_EXEC_PATH')) delete env[name];
+  }
+  return { ...env, ...extra };
+}
+
+function sh(command: string, extra: NodeJS.ProcessEnv = {}): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', command], { env: cleanEnv(extra), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.once('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
+  });
+}
+
+function result(output: string): Record<string, unknown> | undefined {
+  const line = output.split('\n').find((l) => l.includes('pushgate-result: '));
+  if (line === undefined) return undefined;
+  return JSON.parse(line.slice(line.indexOf('pushgate-result: ') + 'pushgate-result: '.length)) as Record<string, unknown>;
+}
+
+t.test('the walkthrough works as printed', { timeout: 240_000 }, async (t) => {
+  requireTool('ssh', 'openssh-client');
+  requireTool('git', 'git');
+  const dir = join(tempDir(t, 'pushgate-dev-test-'), 'demo');
+  const child = spawn(process.execPath, [pushgateBin, 'dev', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+
+  const deadline = Date.now() + 90_000;
+  while (!out.includes('Ctrl-C stops everything.')) {
+    if (child.exitCode !== null) throw new Error(`pushgate dev exited ${child.exitCode}:\n${err}`);
+    if (Date.now() > deadline) throw new Error(`no walkthrough:\n${out}\n${err}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const info = JSON.parse(readFileSync(join(dir, 'dev.json'), 'utf8')) as DevJson;
+  t.match(info, { issuer: /^http:\/\/127\.0\.0\.1:\d+$/, httpUrl: /^http:\/\/127\.0\.0\.1:\d+$/, repoUrl: /^ssh:\/\/git@127\.0\.0\.1:\d+\/demo\/app\.git$/ });
+  for (const client of [info.clients.agent, info.clients.reviewer]) {
+    t.equal(statSync(client.secretFile).mode & 0o777, 0o600, `${client.id}'s secret file is private`);
+    const secret = readFileSync(client.secretFile, 'utf8').trim();
+    t.notOk(out.includes(secret) || err.includes(secret), `${client.id}'s secret is never printed`);
+  }
+  t.ok(existsSync(info.knownHosts));
+
+  const commands = out.split('\n').filter((l) => l.startsWith('$ ')).map((l) => l.slice(2));
+  const find = (needle: string): string => {
+    const found = commands.find((c) => c.includes(needle));
+    if (found === undefined) throw new Error(`no command with ${needle} in:\n${out}`);
+    return found;
+  };
+  t.equal(commands.length, 9, 'nine commands');
+  const steps = {
+    agentLogin: find('--client-id demo-agent'),
+    clone: find('git clone'),
+    branch: find('git push origin feature/hello'),
+    secret: find('git push origin leak'),
+    ci: find('git push origin main'),
+    reviewerLogin: find('--client-id demo-reviewer'),
+    list: find('queue list'),
+    approve: find('queue approve'),
+    fetch: find('git fetch'),
+  };
+  t.same(new Set(Object.values(steps)).size, commands.length, 'every command is one step');
+
+  const agentLogin = await sh(steps.agentLogin);
+  t.equal(agentLogin.status, 0, `agent login: ${agentLogin.stderr}`);
+  t.match(agentLogin.stdout, 'demo-agent');
+
+  const clone = await sh(steps.clone);
+  t.equal(clone.status, 0, `clone: ${clone.stderr}`);
+
+  const branch = await sh(steps.branch);
+  t.equal(branch.status, 0, `feature branch push is allowed: ${branch.stderr}`);
+
+  const secret = await sh(steps.secret);
+  t.not(secret.status, 0, 'the secret push is refused');
+  const denied = result(secret.stderr) as { decision?: string; findings?: Array<{ rule: string }> } | undefined;
+  t.equal(denied?.decision, 'deny', secret.stderr);
+  t.ok(denied?.findings?.some((f) => f.rule === 'secret.github-token'), 'the token is the finding');
+  t.notMatch(secret.stderr, /gh[p]_[A-Za-z0-9]{36}/, 'the token is masked');
+
+  const ci = await sh(steps.ci);
+  t.not(ci.status, 0, 'the CI push does not land yet');
+  const parked = result(ci.stderr);
+  t.match(parked, { decision: 'park', queueId: String }, ci.stderr);
+  const queueId = String(parked?.queueId);
+  t.match(ci.stderr, `queue id: ${queueId}`);
+
+  const reviewerLogin = await sh(steps.reviewerLogin);
+  t.equal(reviewerLogin.status, 0, `reviewer login: ${reviewerLogin.stderr}`);
+  t.match(reviewerLogin.stdout, 'reviewer');
+
+  const list = await sh(steps.list);
+  t.equal(list.status, 0, `queue list: ${list.stderr}`);
+  t.match(list.stdout, queueId);
+
+  const approve = await sh(steps.approve, { QUEUE_ID: queueId });
+  t.equal(approve.status, 0, `approve: ${approve.stdout}${approve.stderr}`);
+
+  const fetch = await sh(steps.fetch);
+  t.equal(fetch.status, 0, `fetch: ${fetch.stderr}`);
+  t.match(fetch.stdout, 'Add CI workflow');
+  const local = await sh(`git -C ${info.workTree} rev-parse main origin/main`);
+  const [mainHead, originMain] = local.stdout.trim().split('\n');
+  t.ok(mainHead !== undefined && mainHead.length === 40);
+  t.equal(originMain, mainHead, 'main on the server is the parked commit');
+
+  const started = Date.now();
+  child.kill('SIGINT');
+  const exit = await exited;
+  t.same(exit, { code: 0, signal: null }, `pushgate dev stops cleanly on SIGINT: ${err}`);
+  t.ok(Date.now() - started < 15_000, 'within a few seconds');
+});
+
+interface DevJson {
+  issuer: string;
+  httpUrl: string;
+  repoUrl: string;
+  knownHosts: string;
+  workTree: string;
+  clients: { agent: { id: string; secretFile: string }; reviewer: { id: string; secretFile: string } };
+}
