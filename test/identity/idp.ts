@@ -119,6 +119,8 @@ export class TestIdp {
   static async start(t: Teardown): Promise<TestIdp> {
     let idp: TestIdp | undefined;
     const server = createServer((req, res) => idp!.#serve(req, res));
+    // Tests block their event loop in spawnSync; a client must not reuse a socket the server closed meanwhile.
+    server.keepAliveTimeout = 600_000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     idp = new TestIdp(server, (server.address() as AddressInfo).port, [await newKey()]);
     t.teardown(() => idp.close());

@@ -41,7 +41,8 @@ t.test('client credentials: login, then git push through pushgate ssh', async (t
   t.same(cert.principals, [idp.clients.agent.id]);
   t.same(rolesFromExtensions(cert.extensions), ['agent']);
 
-  const first = await agent.cloneCommitPush('team/app', 'feature-cc');
+  agent.probe = true;
+  const first = await agent.cloneCommitPush('team/app', 'feature-cc', 'feature-cc.txt', true);
   t.equal(first.push.status, 0, first.push.stderr);
   const pushedWith = serve.audit().filter((l) => l.type === 'ssh.auth' && l.identity?.certSerial === cert.serial.toString());
   t.ok(pushedWith.length > 0, 'the gateway authenticated the issued certificate');

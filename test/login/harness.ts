@@ -122,6 +122,8 @@ export class Agent {
   readonly home: string;
   readonly stateDir: string;
   readonly knownHosts: string;
+  /** Let git probe `pushgate ssh -G` as it does for a user's core.sshCommand. */
+  probe = false;
 
   constructor(t: Teardown, readonly serve: Serve, readonly name: string) {
     this.home = tempDir(t, `pushgate-agent-${name}-`);
@@ -137,8 +139,14 @@ export class Agent {
     return path;
   }
 
+  /**
+   * git's environment. Git asks an ssh command it does not know by name
+   * whether it is OpenSSH (`-G`); GIT_SSH_VARIANT=ssh answers up front and
+   * saves a process per git command, except where the probe is under test.
+   */
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     return {
+      ...(this.probe ? {} : { GIT_SSH_VARIANT: 'ssh' }),
       ...process.env,
       HOME: this.home,
       PUSHGATE_HOME: this.stateDir,
@@ -172,12 +180,20 @@ export class Agent {
     return runAsync('git', args, { env: this.env(extra), ...(cwd !== undefined ? { cwd } : {}) });
   }
 
-  /** Clones, commits a file, pushes a branch; returns the push. */
-  async cloneCommitPush(repo: string, branch: string, file = `${branch}.txt`): Promise<{ push: Ran; work: string }> {
+  /**
+   * Commits a file and pushes a branch; returns the push. The first call
+   * clones through the gateway when `clone`, else starts a fresh local repository.
+   */
+  async cloneCommitPush(repo: string, branch: string, file = `${branch}.txt`, clone = false): Promise<{ push: Ran; work: string }> {
     const work = join(this.home, `work-${branch}`);
     if (!existsSync(work)) {
-      const cloned = await this.git(['clone', '-q', this.serve.repoUrl(repo), work]);
-      if (cloned.status !== 0) return { push: cloned, work };
+      if (clone) {
+        const cloned = await this.git(['clone', '-q', this.serve.repoUrl(repo), work]);
+        if (cloned.status !== 0) return { push: cloned, work };
+      } else {
+        run('git', ['init', '-q', work]);
+        run('git', ['remote', 'add', 'origin', this.serve.repoUrl(repo)], { cwd: work });
+      }
     }
     mkdirSync(work, { recursive: true });
     writeFileSync(join(work, file), `${branch} ${Date.now()}\n`);
