@@ -17,7 +17,9 @@ const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/pushg
 /** A demo directory from an earlier run is replaced; anything else is left alone. */
 function freshDir(dir: string): void {
   if (existsSync(dir) && readdirSync(dir).length > 0) {
-    if (!existsSync(join(dir, 'dev.json'))) throw new CliError(`${dir} exists and is not a pushgate dev directory; choose another --dir`);
+    // run-* directories are what the earlier, offline demo left behind.
+    const earlier = existsSync(join(dir, 'dev.json')) || readdirSync(dir).every((name) => name.startsWith('run-'));
+    if (!earlier) throw new CliError(`${dir} exists and is not a pushgate dev directory; choose another --dir`);
     rmSync(dir, { recursive: true, force: true });
   }
   mkdirSync(dir, { recursive: true });
