@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ConfigSource } from '../config/index.js';
 import type { DevIdp } from '../dev/idp.js';
+import { withoutProviderWarnings } from '../dev/quiet.js';
 import { demoSecret } from '../dev/secret.js';
 import { createDemoRepo, DEMO_REPO, writeServerDir } from '../dev/setup.js';
 import { walkthrough, writeEnvFile, type DevInfo } from '../dev/walkthrough.js';
@@ -37,8 +38,7 @@ async function runDev(dirOption: string): Promise<void> {
   const dir = resolve(dirOption);
   freshDir(dir);
   // Loaded on demand: oidc-provider is heavy and warns on load, and every other command shares this module graph.
-  const { startDevIdp } = await import('../dev/idp.js');
-  const idp: DevIdp = await startDevIdp();
+  const idp: DevIdp = await withoutProviderWarnings(async () => (await import('../dev/idp.js')).startDevIdp());
   const configPath = writeServerDir(join(dir, 'server'), idp.issuer);
   const source = new ConfigSource(configPath);
   const config = source.current;
