@@ -34,27 +34,44 @@ function writeSecret(dir: string, name: string, secret: string): string {
   return path;
 }
 
-async function runDev(dirOption: string): Promise<void> {
-  const dir = resolve(dirOption);
-  freshDir(dir);
-  // Loaded on demand: oidc-provider is heavy and warns on load, and every other command shares this module graph.
-  const idp: DevIdp = await withoutProviderWarnings(async () => (await import('../dev/idp.js')).startDevIdp());
-  const configPath = writeServerDir(join(dir, 'server'), idp.issuer);
+async function startServer(dir: string, issuer: string) {
+  const configPath = writeServerDir(join(dir, 'server'), issuer);
   const source = new ConfigSource(configPath);
   const config = source.current;
   await createDemoRepo(config.reposRoot, configPath);
   const log = createOperatorLog(config.log);
   const audit = new ThreadedAudit(config.audit);
-  await audit.ready();
-  const gateway = new Gateway({ configSource: source, audit, log, queueHandler: spawnQueueCommand({ configPath }) });
-  const ssh = await gateway.listen();
-  let http: HttpService;
   try {
-    http = await startHttpService({ config: () => gateway.config, audit, log });
+    await audit.ready();
+    const gateway = new Gateway({ configSource: source, audit, log, queueHandler: spawnQueueCommand({ configPath }) });
+    const ssh = await gateway.listen();
+    try {
+      const http: HttpService = await startHttpService({ config: () => gateway.config, audit, log });
+      return { configPath, gateway, http, ssh, audit, log };
+    } catch (error) {
+      await gateway.shutdown();
+      throw error;
+    }
   } catch (error) {
-    await gateway.shutdown();
+    await audit.close();
     throw error;
   }
+}
+
+async function runDev(dirOption: string): Promise<void> {
+  const dir = resolve(dirOption);
+  freshDir(dir);
+  // Loaded on demand: oidc-provider is heavy and warns on load, and every other command shares this module graph.
+  const idp: DevIdp = await withoutProviderWarnings(async () => (await import('../dev/idp.js')).startDevIdp());
+  let started: Awaited<ReturnType<typeof startServer>>;
+  try {
+    started = await startServer(dir, idp.issuer);
+  } catch (error) {
+    // The IdP's listening socket would keep the process alive after the error.
+    await idp.close();
+    throw error;
+  }
+  const { configPath, gateway, http, ssh, audit, log } = started;
 
   const [type, blob] = readFileSync(join(dir, 'server', 'host_ed25519.pub'), 'utf8').trim().split(/\s+/);
   const knownHosts = join(dir, 'known_hosts');
