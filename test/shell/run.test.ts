@@ -1,4 +1,5 @@
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/index.js';
@@ -206,4 +207,22 @@ t.test('server-side failures', async (t) => {
   const killed = await fx.run({ env: fx.env(alice, 'queue list'), queue: () => ({ command: 'sh', args: ['-c', 'kill -TERM $$'] }) });
   t.equal(killed.code, 143, 'a signal becomes 128 + its number, as a shell reports it');
   t.match(killed.events.at(-1), { type: 'ssh.session-end', result: 'signal SIGTERM' });
+});
+
+t.test('signals sshd sends to pushgate shell are passed on to the child', async (t) => {
+  const spawnModule = new URL('../../src/shell/spawn.js', import.meta.url).href;
+  const script = `const m = await import(${JSON.stringify(spawnModule)});
+const running = m.runChild('sleep', ['30'], { env: process.env, stdio: 'ignore', forwardSignals: true });
+process.stdout.write('ready\\n');
+process.stdout.write(JSON.stringify(await running));`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  await new Promise<void>((resolve) => child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+    if (out.includes('ready\n')) resolve();
+  }));
+  child.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  t.equal(code, 0, 'pushgate shell outlived the signal and reported the child');
+  t.same(JSON.parse(out.slice(out.indexOf('\n') + 1)), { code: 143, result: 'signal SIGTERM' });
 });

@@ -180,12 +180,44 @@ t.test('pushgate shell refuses when sshd does not expose the authentication (no 
   t.equal(record.result, 'refused');
 });
 
+// An sshd that leaves more to pushgate shell: terminals allowed, principals from a file (no principals command).
+let variantKrl = '';
+let variantPrincipals = '';
+const variant = await startSshd(t, {
+  repos: ['team/app'],
+  configure(server) {
+    variantKrl = join(server.dir, 'revoked.krl');
+    writeFileSync(join(server.dir, 'serials'), 'serial: 2002\n');
+    run('ssh-keygen', ['-q', '-k', '-f', variantKrl, '-s', join(server.dir, 'ca.pub'), join(server.dir, 'serials')]);
+    server.setConfig(['ca', 'krl'], variantKrl);
+    variantPrincipals = join(server.dir, 'principals');
+    writeFileSync(variantPrincipals, 'tty\nfiled\nrevoked\n');
+  },
+  transform: (text) => text
+    .replace(/PermitTTY no/, 'PermitTTY yes')
+    .replace(/^\s*AuthorizedPrincipalsCommand .*\n/m, '')
+    .replace(/^\s*AuthorizedPrincipalsCommandUser .*\n/m, '')
+    .replace(/^(\s*)ExposeAuthInfo yes$/m, (line, indent: string) => `${line}\n${indent}AuthorizedPrincipalsFile ${variantPrincipals}`),
+});
+
 t.test('pushgate shell refuses a terminal even when sshd allows one (PermitTTY yes)', async (t) => {
-  const tty = await startSshd(t, { repos: ['team/app'], transform: (text) => text.replace(/PermitTTY no/, 'PermitTTY yes') });
-  const client = new Client(tty, 'tty').sign();
+  const client = new Client(variant, 'tty').sign();
   const result = client.ssh(["git-upload-pack 'team/app'"], { extra: ['-tt'], input: '0000' });
   t.not(result.status, 0);
   t.match(result.stdout + result.stderr, /pushgate: terminals are refused/);
-  const record = await tty.waitForAudit((l) => l.type === 'ssh.command' && l.code === 'session.pty');
+  const record = await variant.waitForAudit((l) => l.type === 'ssh.command' && l.code === 'session.pty');
   t.equal(record.identity?.principal, 'tty');
+});
+
+t.test('without the principals command, pushgate shell itself refuses a revoked certificate', async (t) => {
+  const fine = new Client(variant, 'filed').sign();
+  const listed = fine.git(['ls-remote', variant.url('team/app')]);
+  t.equal(listed.status, 0, listed.stderr);
+  const revoked = new Client(variant, 'revoked').sign({ serial: 2002, keyId: 'case-shell-krl' });
+  const refused = revoked.git(['ls-remote', variant.url('team/app')]);
+  t.not(refused.status, 0);
+  t.match(refused.stderr, /pushgate: access refused \(cert\.revoked\)/, 'sshd let it in; pushgate shell refused it');
+  const record = await variant.waitForAudit((l) => l.type === 'ssh.auth' && l.identity?.keyId === 'case-shell-krl');
+  t.match(record, { result: 'refused', code: 'cert.revoked' });
+  t.match(record.reason, /^sshd session: /);
 });
