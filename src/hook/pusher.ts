@@ -1,14 +1,8 @@
 import { userInfo } from 'node:os';
-import { minimatch } from 'minimatch';
 import type { PushgateConfig } from '../config/index.js';
+// The principals module alone: the identity index would load the certificate library on every push.
+import { configRoles } from '../identity/principals.js';
 import type { Pusher } from '../policy/index.js';
-
-/** Roles config grants a principal, on top of those its certificate carries. */
-export function configRoles(principal: string, config: PushgateConfig): string[] {
-  return config.identity.roles
-    .filter((rule) => rule.principals.some((p) => minimatch(principal, p, { dot: true })))
-    .flatMap((rule) => rule.roles);
-}
 
 /**
  * The pusher as the gateway describes it in PUSHGATE_* variables; without
@@ -17,7 +11,7 @@ export function configRoles(principal: string, config: PushgateConfig): string[]
 export function pusherFromEnv(env: NodeJS.ProcessEnv, config: PushgateConfig): Pusher {
   const principal = env.PUSHGATE_PRINCIPAL || `local:${localUser()}`;
   const given = (env.PUSHGATE_ROLES ?? '').split(',').map((r) => r.trim()).filter((r) => r !== '');
-  const roles = [...new Set([...given, ...configRoles(principal, config)])];
+  const roles = [...new Set([...given, ...configRoles(principal, config.identity)])];
   const optional = (name: string): string | undefined => env[name] || undefined;
   const fields = {
     keyId: optional('PUSHGATE_KEY_ID'),

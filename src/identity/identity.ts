@@ -1,7 +1,7 @@
-import { minimatch } from 'minimatch';
 import type { IdentityConfig, PushgateConfig } from '../config/index.js';
 import type { VerifiedCertificate } from '../sshcert/index.js';
 import { rolesFromExtensions, sponsorFromExtensions } from './extensions.js';
+import { configRoles, principalMatches } from './principals.js';
 
 /** How the caller proved who it is. */
 export type IdentitySource = 'certificate' | 'break-glass' | 'local';
@@ -29,24 +29,7 @@ export function isUsablePrincipal(principal: string): boolean {
   return PRINCIPAL.test(principal) && !principal.includes(',') && !principal.includes('\ufffd');
 }
 
-/** Stands in for `/` so that glob wildcards cross it: a principal is a name, not a path. */
-const SLASH = '\u2215';
-
-/**
- * Whether a principal matches a glob (`alice`, `ci:*`, `break-glass:*`):
- * `*` matches any run of characters, `/` included (`ci:org/repo`, and the
- * base64 of key fingerprints).
- */
-export function principalMatches(principal: string, pattern: string): boolean {
-  return minimatch(principal.replaceAll('/', SLASH), pattern.replaceAll('/', SLASH), { dot: true, nonegate: true, nocomment: true });
-}
-
-/** Roles config grants a principal (`identity.roles`), on top of those a certificate carries. */
-export function configRoles(principal: string, config: IdentityConfig): string[] {
-  return config.roles
-    .filter((rule) => rule.principals.some((p) => principalMatches(principal, p)))
-    .flatMap((rule) => rule.roles);
-}
+export { configRoles, principalMatches };
 
 function mergeRoles(...lists: string[][]): string[] {
   return [...new Set(lists.flat().filter((role) => ROLE.test(role)))];
