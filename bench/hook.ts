@@ -59,8 +59,12 @@ export interface LargePushResult {
   diffBytes: number;
   commits: number;
   hookMs: number;
+  /** `git log -p` writing to /dev/null: the kernel never copies the output. */
   gitLogMs: number;
+  /** `git log -p | wc -c`: the same output read through a pipe, as any reader of it must. */
+  gitLogPipedMs: number;
   ratio: number;
+  ratioPiped: number;
   decision: string;
 }
 
@@ -82,10 +86,12 @@ export function benchLargePush(commits = 200, filesPerCommit = 5, linesPerFile =
     sh('git', ['update-ref', '-d', 'refs/heads/incoming'], { cwd: server });
     const diffBytes = Number(sh('sh', ['-c', `git log -p ${base}..${tip} | wc -c`], { cwd: server }).trim());
     const logRuns: number[] = [];
+    const pipedRuns: number[] = [];
     const hookRuns: number[] = [];
     let decision = '';
     for (let i = 0; i < 3; i++) {
       logRuns.push(timed(() => sh('sh', ['-c', `git log -p ${base}..${tip} > /dev/null`], { cwd: server })));
+      pipedRuns.push(timed(() => sh('sh', ['-c', `git log -p ${base}..${tip} | wc -c > /dev/null`], { cwd: server })));
       hookRuns.push(timed(() => {
         const result = spawnSync(process.execPath, [PUSHGATE, 'hook', 'pre-receive', '--config', config], {
           cwd: server, input: `${base} ${tip} refs/heads/main\n`, encoding: 'utf8', env: { ...process.env, GIT_DIR: server }, maxBuffer: 256 * 1024 * 1024,
@@ -95,7 +101,8 @@ export function benchLargePush(commits = 200, filesPerCommit = 5, linesPerFile =
     }
     const hookMs = median(hookRuns);
     const gitLogMs = median(logRuns);
-    return { diffBytes, commits, hookMs, gitLogMs, ratio: hookMs / gitLogMs, decision };
+    const gitLogPipedMs = median(pipedRuns);
+    return { diffBytes, commits, hookMs, gitLogMs, gitLogPipedMs, ratio: hookMs / gitLogMs, ratioPiped: hookMs / gitLogPipedMs, decision };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
