@@ -221,10 +221,10 @@ export async function benchTransport(options: TransportOptions = {}): Promise<Tr
   }
 }
 
-/** `node build/bench/gateway.js`: the transport comparison alone. */
+/** `node build/bench/gateway.js [MiB] [runs]`: the transport comparison alone. */
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const megabytes = process.argv[2] !== undefined ? Number(process.argv[2]) : undefined;
-  benchTransport({ log: (line) => process.stderr.write(`${line}\n`), ...(megabytes !== undefined ? { megabytes } : {}) }).then(
+  const [megabytes, runs] = process.argv.slice(2).map(Number);
+  benchTransport({ log: (line) => process.stderr.write(`${line}\n`), ...(megabytes ? { megabytes } : {}), ...(runs ? { runs } : {}) }).then(
     (result) => process.stdout.write(`${JSON.stringify(result, null, 2)}\n`),
     (error: unknown) => {
       process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
