@@ -4,7 +4,7 @@ import {
   ContentChecker, EMPTY_ALLOWLIST, INCOMPLETE_RULE, mergeAllowlists, parseRepoAllowlist,
   type ClassifiedUpdate, type Finding, type RepoAllowlist,
 } from '../policy/index.js';
-import { SecretScanner } from '../scan/index.js';
+import { lineMayHoldSecret, SecretScanner } from '../scan/index.js';
 
 /** Thrown inside the scan when the budget runs out; becomes a scan.incomplete finding. */
 class BudgetExceeded extends Error {}
@@ -63,17 +63,15 @@ export async function scanContent(gitDir: string, commits: readonly string[], up
     const allowlisted = repoAllowlist(gitDir, updates, policy.allowlist.repoFile, env);
     const sizes = changedBlobs(gitDir, commits, env);
     sizes.catch(() => undefined);
-    // The scanner is built before the allowlist arrives: the line filter only needs its rules.
-    let scanner = new SecretScanner();
     const progress = { addedBytes: 0 };
-    const lineFilter: LineFilter = policy.secrets.enabled ? (buf, start, end) => scanner.mayMatchBytes(buf, start, end) : () => false;
+    const lineFilter: LineFilter = policy.secrets.enabled ? lineMayHoldSecret : () => false;
     const events = diffEvents(gitDir, commits, env, { lineFilter, progress })[Symbol.asyncIterator]();
     const first = events.next();
     first.catch(() => undefined);
     const found = await allowlisted;
     const allowlist = found.allowlist;
     notes = found.notes;
-    scanner = new SecretScanner({
+    const scanner = new SecretScanner({
       allowlist: {
         values: [...policy.allowlist.values, ...allowlist.values, ...compile(policy.allowlist.regexes)],
         fingerprints: [...policy.allowlist.fingerprints, ...allowlist.fingerprints],

@@ -1,4 +1,4 @@
-export { SecretScanner } from './scanner.js';
+export { SecretScanner, lineMayHoldSecret } from './scanner.js';
 export { rules } from './rules.js';
 export { fileRules } from './filenames.js';
 export type { FileRule } from './filenames.js';

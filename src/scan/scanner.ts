@@ -71,6 +71,15 @@ function overlaps(spans: readonly Span[], start: number, end: number, onlyExact 
 
 let prefilter: Prefilter | undefined;
 
+/**
+ * A cheap first look at a line's UTF-8 bytes: false means no scanner would
+ * find anything in it, whatever the path or allowlist. Needs no scanner, so
+ * it can run before the allowlist is known.
+ */
+export function lineMayHoldSecret(buf: Uint8Array, start: number, end: number): boolean {
+  return sharedPrefilter().mayMatch(buf, start, end);
+}
+
 /** The rules never change, so every scanner shares one automaton (building it is the costly part). */
 function sharedPrefilter(): Prefilter {
   prefilter ??= new Prefilter(rules.map((rule) => rule.keywords));
@@ -99,14 +108,6 @@ export class SecretScanner {
     }));
     this.prefilter = sharedPrefilter();
     this.allowlist = new CompiledAllowlist(options.allowlist);
-  }
-
-  /**
-   * A cheap first look at a line's UTF-8 bytes: false means `scanLine` would
-   * certainly find nothing in it, whatever the path.
-   */
-  mayMatchBytes(buf: Uint8Array, start: number, end: number): boolean {
-    return this.prefilter.mayMatch(buf, start, end);
   }
 
   /** Findings in one line of the file at `path` (an added line of a diff, or a line of a file). */
