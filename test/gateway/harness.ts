@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testServer, type TestServer } from '../helpers/git-server.js';
+import { clientSshOptions, shellWord, signWithSshKeygen, type SignOptions } from '../helpers/ssh-client.js';
 import { pushgateBin, requireTool, run } from '../helpers/tools.js';
 import { KEY_KINDS, type KeyKind } from '../sshcert/fixtures.js';
 
@@ -195,19 +196,7 @@ export async function startGateway(t: Teardown, options: StartOptions = {}): Pro
   return gateway;
 }
 
-export interface SignOptions {
-  principals?: string[];
-  roles?: string[];
-  /** ssh-keygen -V. */
-  validity?: string;
-  serial?: number;
-  keyId?: string;
-  /** Extra `-O` options (`force-command=…`, `source-address=…`, `critical:x=y`). */
-  options?: string[];
-  /** CA private key; default: the server's. */
-  ca?: string;
-  out?: string;
-}
+export type { SignOptions };
 
 export interface Ran {
   status: number;
@@ -239,24 +228,12 @@ export class SshUser {
 
   /** Signs the key with ssh-keygen; roles go into the pushgate roles extension. */
   sign(options: SignOptions = {}): this {
-    const principals = options.principals ?? [this.name];
-    const args = ['-q', '-s', options.ca ?? join(this.gateway.dir, 'ca'), '-I', options.keyId ?? `${this.name}-key`, '-n', principals.join(','), '-V', options.validity ?? '+10m'];
-    if (options.serial !== undefined) args.push('-z', String(options.serial));
-    const roles = options.roles ?? ['agent'];
-    if (roles.length > 0) args.push('-O', `extension:roles@pushgate=${roles.join(',')}`);
-    for (const option of options.options ?? []) args.push('-O', option);
-    args.push(`${this.key}.pub`);
-    run('ssh-keygen', args, { env: { ...process.env, TZ: 'UTC' } });
+    signWithSshKeygen(this.key, { ca: join(this.gateway.dir, 'ca'), principal: this.name, keyId: `${this.name}-key` }, options);
     return this;
   }
 
-  /** OpenSSH options: no user config, this key and certificate only, the server's host key pinned. */
   sshOptions(extra: string[] = []): string[] {
-    return [
-      '-F', '/dev/null', '-o', 'IdentitiesOnly=yes', '-o', `IdentityFile=${this.key}`, '-o', `CertificateFile=${this.cert}`,
-      '-o', `UserKnownHostsFile=${this.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
-      '-o', 'LogLevel=ERROR', '-p', String(this.gateway.port), ...extra,
-    ];
+    return clientSshOptions(this, this.gateway.port, extra);
   }
 
   sshCommand(extra: string[] = []): string {
@@ -298,6 +275,3 @@ export class SshUser {
   }
 }
 
-function shellWord(word: string): string {
-  return /^[A-Za-z0-9_./=:@,+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}

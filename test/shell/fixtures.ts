@@ -9,21 +9,14 @@ import type { AuditEventInput, AuditSink } from '../../src/audit/index.js';
 import { loadConfig, type PushgateConfig } from '../../src/config/index.js';
 import { runShell, type ShellOptions } from '../../src/shell/index.js';
 import { testServer, type TestServer } from '../helpers/git-server.js';
+import { signWithSshKeygen, type SignOptions } from '../helpers/ssh-client.js';
 import { run, tempDir } from '../helpers/tools.js';
 
 export interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
 }
 
-export interface SignOptions {
-  principals?: string[];
-  roles?: string[];
-  validity?: string;
-  serial?: number;
-  keyId?: string;
-  options?: string[];
-  ca?: string;
-}
+export type { SignOptions };
 
 export interface Key {
   path: string;
@@ -67,13 +60,7 @@ export class ShellFixture {
   }
 
   sign(key: Key, options: SignOptions = {}): Key {
-    const args = ['-q', '-s', options.ca ?? join(this.server.dir, 'ca'), '-I', options.keyId ?? 'test-key', '-n', (options.principals ?? ['alice']).join(','), '-V', options.validity ?? '+10m'];
-    if (options.serial !== undefined) args.push('-z', String(options.serial));
-    const roles = options.roles ?? ['agent'];
-    if (roles.length > 0) args.push('-O', `extension:roles@pushgate=${roles.join(',')}`);
-    for (const option of options.options ?? []) args.push('-O', option);
-    args.push(`${key.path}.pub`);
-    run('ssh-keygen', args, { env: { ...process.env, TZ: 'UTC' } });
+    signWithSshKeygen(key.path, { ca: join(this.server.dir, 'ca'), principal: 'alice', keyId: 'test-key' }, options);
     return { ...key, cert: firstTwo(readFileSync(`${key.path}-cert.pub`, 'utf8')) };
   }
 

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { testServer, type TestServer } from '../helpers/git-server.js';
+import { clientSshOptions, shellWord, signWithSshKeygen, type SignOptions } from '../helpers/ssh-client.js';
 import { pushgateBin, requireTool, run } from '../helpers/tools.js';
 
 export interface Teardown {
@@ -235,15 +236,7 @@ export async function startSshd(t: Teardown, options: StartOptions = {}): Promis
   return sshd;
 }
 
-export interface SignOptions {
-  principals?: string[];
-  roles?: string[];
-  validity?: string;
-  serial?: number;
-  keyId?: string;
-  options?: string[];
-  ca?: string;
-}
+export type { SignOptions };
 
 export interface Ran {
   status: number;
@@ -255,9 +248,6 @@ function ran(result: SpawnSyncReturns<string>): Ran {
   return { status: result.status ?? -1, stdout: result.stdout ?? '', stderr: `${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
 }
 
-export function shellWord(word: string): string {
-  return /^[A-Za-z0-9_./=:@,+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 /** An OpenSSH key pair and certificate, driving sshd with the real client and git. */
 export class Client {
@@ -277,23 +267,12 @@ export class Client {
   }
 
   sign(options: SignOptions = {}): this {
-    const principals = options.principals ?? [this.name];
-    const args = ['-q', '-s', options.ca ?? join(this.sshd.server.dir, 'ca'), '-I', options.keyId ?? `${this.name}-key`, '-n', principals.join(','), '-V', options.validity ?? '+10m'];
-    if (options.serial !== undefined) args.push('-z', String(options.serial));
-    const roles = options.roles ?? ['agent'];
-    if (roles.length > 0) args.push('-O', `extension:roles@pushgate=${roles.join(',')}`);
-    for (const option of options.options ?? []) args.push('-O', option);
-    args.push(`${this.key}.pub`);
-    run('ssh-keygen', args, { env: { ...process.env, TZ: 'UTC' } });
+    signWithSshKeygen(this.key, { ca: join(this.sshd.server.dir, 'ca'), principal: this.name, keyId: `${this.name}-key` }, options);
     return this;
   }
 
   sshOptions(extra: string[] = []): string[] {
-    return [
-      '-F', '/dev/null', '-o', 'IdentitiesOnly=yes', '-o', `IdentityFile=${this.key}`, '-o', `CertificateFile=${this.cert}`,
-      '-o', `UserKnownHostsFile=${this.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
-      '-o', 'LogLevel=ERROR', '-p', String(this.sshd.port), ...extra,
-    ];
+    return clientSshOptions(this, this.sshd.port, extra);
   }
 
   sshCommand(extra: string[] = []): string {
