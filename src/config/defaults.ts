@@ -71,7 +71,8 @@ ssh:
   # Private host keys (OpenSSH format); clients pin them in known_hosts.
   hostKeys:
     - ${hostKey}
-  # Offered in this order. AES-GCM first: hardware-accelerated on most servers.
+  # Ciphers the server accepts. SSH uses the client's first choice among them, and OpenSSH
+  # clients put chacha20-poly1305 first; leave it out to have them use AES-GCM (hardware-accelerated).
   ciphers:
     - aes128-gcm@openssh.com
     - aes256-gcm@openssh.com

@@ -45,7 +45,7 @@ export interface SshConfig {
   listen: ListenAddress;
   /** Private host key files. */
   hostKeys: string[];
-  /** Offered in this order; AES-GCM first because it is hardware-accelerated. */
+  /** Ciphers the server accepts; the client's preference order decides which one a session uses. */
   ciphers: SshCipher[];
   limits: SshLimits;
   /** An authorized_keys file of plain keys accepted without a certificate; null = off. */
