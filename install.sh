@@ -587,6 +587,8 @@ unit_text() {
   for path in "${rw[@]}"; do
     case ${path#-} in /home | /home/* | /root | /root/* | /run/user/*) protect_home=read-only ;; esac
   done
+  local unit_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+  [[ :$unit_path: == *:"$node_dir":* ]] || unit_path="$node_dir:$unit_path"
   cat <<EOF
 $UNIT_MARKER
 [Unit]
@@ -599,10 +601,9 @@ Type=simple
 EOF
   if [[ -n $service_user ]]; then
     say "User=$service_user"
-    say "Group=$service_user"
   fi
   cat <<EOF
-Environment=PATH=$node_dir:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+Environment=PATH=$unit_path:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 Environment=PUSHGATE_CONFIG=$config_file
 ExecStart=$link serve --config $config_file
 ExecReload=/bin/kill -HUP \$MAINPID
