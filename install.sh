@@ -154,7 +154,7 @@ act() {
     say "would $what"
   else
     say "$what"
-    "$@"
+    "$@" || die "could not $what"
   fi
 }
 
@@ -162,10 +162,10 @@ unchanged() { say "unchanged: $*"; }
 
 # ── Uninstall ────────────────────────────────────────────────────────────────
 
-is_pushgate_prefix() {
-  [[ -f $prefix/$MARKER_FILE ]] && return 0
-  [[ -f $prefix/package.json ]] && grep -q '"name": *"pushgate"' "$prefix/package.json"
-}
+# Only a directory install.sh made (it holds the marker file) is ever written to or removed.
+is_pushgate_prefix() { [[ -f $prefix/$MARKER_FILE ]]; }
+
+readonly MARKER_HEAD="# pushgate installation made by install.sh; --uninstall removes this directory."
 
 # Bare repositories under reposRoot whose hooks run the program in the prefix.
 repos_with_our_hooks() {
@@ -319,11 +319,17 @@ copy_file() { # SOURCE DEST MODE
 }
 
 check_prefix() {
-  [[ -d $prefix ]] || return 0
-  is_pushgate_prefix && return 0
-  if [[ -n $(ls -A -- "$prefix") ]]; then
-    die "refusing to install into $prefix: it is not empty and holds no pushgate installation; choose another --prefix"
+  if [[ -d $prefix ]] && ! is_pushgate_prefix && [[ -n $(ls -A -- "$prefix") ]]; then
+    die "refusing to install into $prefix: it is not empty and holds no pushgate installation ($MARKER_FILE); choose another --prefix"
   fi
+}
+
+# The marker goes in first, so that an install interrupted later can be resumed or removed.
+claim_prefix() {
+  ensure_dir "$prefix" 0755
+  is_pushgate_prefix && return 0
+  act "mark $prefix as pushgate's ($prefix/$MARKER_FILE)" write_file "$prefix/$MARKER_FILE" "$MARKER_HEAD
+dependencies=none yet" 0644
 }
 
 sync_payload() {
@@ -354,7 +360,7 @@ sync_payload() {
     done <<<"$have"
   fi
   changes=$((changes + 1))
-  say "$( ((dry_run)) && echo 'would copy' || echo copied) $copied new or changed files into $prefix$( ((removed == 0)) || echo ", and remove $removed stale files")"
+  say "$( ((dry_run)) && echo 'would copy' || echo copied) $copied new or changed files into $prefix$( ((removed == 0)) || echo ", and $( ((dry_run)) && echo remove || echo removed) $removed stale files")"
   if ((removed > 0 && !dry_run)); then find "$prefix/build" -mindepth 1 -type d -empty -delete 2>/dev/null || true; fi
 }
 
@@ -366,7 +372,7 @@ deps_stamp() {
 install_dependencies() {
   local stamp marker_text
   stamp=$(deps_stamp)
-  marker_text="# pushgate installation made by install.sh; --uninstall removes this directory.
+  marker_text="$MARKER_HEAD
 dependencies=$stamp (npm ci --omit=dev --ignore-scripts)"
   if [[ -f $prefix/$MARKER_FILE && -f $prefix/node_modules/.package-lock.json && $(cat -- "$prefix/$MARKER_FILE") == "$marker_text" ]]; then
     unchanged "the production dependencies in $prefix/node_modules"
@@ -376,7 +382,7 @@ dependencies=$stamp (npm ci --omit=dev --ignore-scripts)"
   # without its optional native addon, and the root `prepare` script (a build)
   # has no business in the prefix.
   act "install the production dependencies in $prefix (npm ci --omit=dev --ignore-scripts)" run_npm_ci
-  act "record the installation in $prefix/$MARKER_FILE" write_file "$prefix/$MARKER_FILE" "$marker_text" 0644
+  act "record the dependencies in $prefix/$MARKER_FILE" write_file "$prefix/$MARKER_FILE" "$marker_text" 0644
 }
 
 run_npm_ci() {
@@ -732,7 +738,7 @@ EOF
 
 check_prefix
 ensure_build
-ensure_dir "$prefix" 0755
+claim_prefix
 sync_payload
 install_dependencies
 ensure_link
@@ -750,7 +756,7 @@ if ((dry_run)); then
 elif ((changes == 0)); then
   say "pushgate install: unchanged (everything was already in place)"
 else
-  say "pushgate install: done ($changes changes)"
+  say "pushgate install: done ($changes change$( ((changes == 1)) || echo s))"
 fi
 next_steps
 if ((hooks_missed)); then exit 1; fi
