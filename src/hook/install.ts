@@ -52,7 +52,11 @@ function readIfExists(path: string): string | undefined {
 
 /** Git settings every protected repository needs, set only when missing. */
 async function configureRepo(repo: string): Promise<void> {
-  await runGitOrThrow(['config', 'receive.advertisePushOptions', 'true'], { gitDir: repo });
+  // git rewrites its config file even when a value does not change: ask first.
+  const pushOptions = await runGit(['config', '--bool', '--get', 'receive.advertisePushOptions'], { gitDir: repo });
+  if (pushOptions.stdout.trim() !== 'true') {
+    await runGitOrThrow(['config', 'receive.advertisePushOptions', 'true'], { gitDir: repo });
+  }
   const hidden = await runGit(['config', '--get-all', 'transfer.hideRefs'], { gitDir: repo });
   if (!hidden.stdout.split('\n').includes('refs/pushgate')) {
     await runGitOrThrow(['config', '--add', 'transfer.hideRefs', 'refs/pushgate'], { gitDir: repo });
