@@ -25,7 +25,8 @@ export function registerServeCommand(program: Command, result: CommandResult): v
     .option('--config <file>', CONFIG_OPTION_HELP)
     .addHelpText('after', [
       '',
-      'Prints "pushgate: listening ssh=HOST:PORT http=HOST:PORT" on stderr when ready (port 0 in the config picks a free port).',
+      'Prints "pushgate: listening ssh=HOST:PORT http=HOST:PORT" on stderr when ready (port 0 in the config picks a free port;',
+      'no http= part when http.enabled is false).',
       'HTTP (http.enabled, on http.listen): GET /healthz answers 200 while the server runs; GET /metrics is the',
       'Prometheus text format while http.metrics is true (see docs/metrics.md); POST /v1/certificates and GET /v1/ca',
       'issue certificates when identity.issuers names an issuer, and answer 404 otherwise.',

@@ -36,6 +36,8 @@ export function countDecisionLine(metrics: PushgateMetrics, line: string): void 
 
 export interface FollowDecisionsOptions {
   signal: AbortSignal;
+  /** Offset in the current file to start from (taken when the server became ready); its end by default. */
+  from?: number;
   onError(error: Error): void;
   intervalMs?: number;
   /** Wait before following again after an error. */
@@ -50,12 +52,14 @@ export interface FollowDecisionsOptions {
  */
 export async function followDecisions(file: string, metrics: PushgateMetrics, options: FollowDecisionsOptions): Promise<void> {
   const { signal } = options;
+  let from = options.from;
   while (!signal.aborted) {
     try {
-      await followLog(file, (line) => countDecisionLine(metrics, line), { signal, intervalMs: options.intervalMs ?? 500 });
+      await followLog(file, (line) => countDecisionLine(metrics, line), { signal, intervalMs: options.intervalMs ?? 500, ...(from !== undefined ? { from } : {}) });
     } catch (error) {
       if (signal.aborted) return;
       options.onError(error as Error);
+      from = undefined;
       await sleep(options.retryMs ?? 5000, undefined, { signal }).catch(() => undefined);
     }
   }

@@ -1,4 +1,5 @@
 /** Wires the metrics of one `pushgate serve`: gateway events, issuance outcomes, the audit log, the queue. */
+import { statSync } from 'node:fs';
 import type { PushgateConfig } from '../config/index.js';
 import type { GatewayEventListener, OperatorLog } from '../gateway/index.js';
 import type { Route } from '../http/index.js';
@@ -40,10 +41,13 @@ export function createServeMetrics(config: () => PushgateConfig, log: OperatorLo
     },
     routes: [metricsRoute(metrics, config)],
     start() {
-      // The file is fixed at start, like the audit writer's.
+      // The file is fixed at start, like the audit writer's. Its size is taken now, so every
+      // decision written once the server says it is ready is counted.
       const file = config().audit.file;
+      const size = statSync(file, { throwIfNoEntry: false })?.size;
       following ??= followDecisions(file, metrics, {
         signal: stopping.signal,
+        ...(size !== undefined ? { from: size } : {}),
         onError: (error) => log.error('metrics: cannot follow the audit log; retrying', { file, error: error.message }),
       });
     },
