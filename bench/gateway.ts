@@ -95,7 +95,7 @@ interface Gateway extends BenchServer {
 
 async function startGateway(dir: string): Promise<Gateway> {
   const srv = join(dir, 'pushgate');
-  sh(process.execPath, [PUSHGATE, 'init', '--dir', srv, '--ssh-listen', '127.0.0.1:0']);
+  sh(process.execPath, [PUSHGATE, 'init', '--dir', srv, '--ssh-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0']);
   const config = join(srv, 'pushgate.yaml');
   const child = spawn(process.execPath, [PUSHGATE, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   const match = await waitForStderr(child, /pushgate: listening ssh=127\.0\.0\.1:(\d+)/, 'pushgate serve');

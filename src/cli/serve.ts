@@ -21,11 +21,15 @@ function openSource(path: string): ConfigSource {
 
 export function registerServeCommand(program: Command, result: CommandResult): void {
   program.command('serve')
-    .description('Run the SSH gateway (certificate logins, git commands only, access rules, audit) and the HTTP certificate service.')
+    .description('Run the SSH gateway (certificate logins, git commands only, access rules, audit) and the HTTP service (certificates, health, metrics).')
     .option('--config <file>', CONFIG_OPTION_HELP)
     .addHelpText('after', [
       '',
-      'Prints "pushgate: listening ssh=HOST:PORT http=HOST:PORT" on stderr when ready (port 0 in the config picks a free port).',
+      'Prints "pushgate: listening ssh=HOST:PORT http=HOST:PORT" on stderr when ready (port 0 in the config picks a free port;',
+      'no http= part when http.enabled is false).',
+      'HTTP (http.enabled, on http.listen): GET /healthz answers 200 while the server runs; GET /metrics is the',
+      'Prometheus text format while http.metrics is true (see docs/metrics.md); POST /v1/certificates and GET /v1/ca',
+      'issue certificates when identity.issuers names an issuer, and answer 404 otherwise.',
       'SIGHUP reloads the config, CA keys and KRL (an unusable config keeps the running one).',
       'SIGTERM stops accepting and lets running git commands finish, up to ssh.limits.drainTimeout.',
       '',
@@ -44,19 +48,31 @@ export function registerServeCommand(program: Command, result: CommandResult): v
         await audit.close();
         throw new CliError(`the audit log cannot be opened: ${(error as Error).message}`, EXIT_ERROR);
       }
+      // Metrics only where they can be scraped; prom-client loads with them.
+      const metrics = config.http.enabled ? (await import('../metrics/index.js')).createServeMetrics(() => gateway.config, log) : undefined;
       let gateway: Gateway;
-      // ── HTTP certificate service (src/http): started next to the gateway when http.enabled and
-      // identity.issuers name at least one issuer (without one there is nothing to issue) ──
       let http: HttpService | undefined;
       try {
-        gateway = new Gateway({ configSource: source, audit, log, queueHandler: spawnQueueCommand({ configPath: source.path }) });
+        gateway = new Gateway({
+          configSource: source, audit, log, queueHandler: spawnQueueCommand({ configPath: source.path }),
+          ...(metrics !== undefined ? { onEvent: metrics.onGatewayEvent } : {}),
+        });
         const address = await gateway.listen();
         try {
-          if (config.http.enabled && config.identity.issuers.length > 0) http = await startHttpService({ config: () => gateway.config, audit, log });
+          if (config.http.enabled) {
+            http = await startHttpService({
+              config: () => gateway.config, audit, log,
+              ...(metrics !== undefined ? { routes: metrics.routes, issuance: metrics.issuance } : {}),
+            });
+            log.info(`http listening on ${hostPort(http.address.address, http.address.port)}`, {
+              issuance: config.identity.issuers.length > 0, metrics: config.http.metrics,
+            });
+          }
         } catch (error) {
           await gateway.shutdown();
           throw error;
         }
+        metrics?.start();
         const httpPart = http === undefined ? '' : ` http=${hostPort(http.address.address, http.address.port)}`;
         process.stderr.write(`pushgate: listening ssh=${hostPort(address.address, address.port)}${httpPart}\n`);
       } catch (error) {
@@ -64,7 +80,6 @@ export function registerServeCommand(program: Command, result: CommandResult): v
         if (error instanceof GatewayError || error instanceof HttpServiceError) throw new CliError(error.message, EXIT_ERROR);
         throw error;
       }
-      // ── end HTTP ──
       await new Promise<void>((resolve) => {
         const reload = (): void => {
           gateway.reload();
@@ -77,7 +92,7 @@ export function registerServeCommand(program: Command, result: CommandResult): v
           }
           stopping = true;
           log.info(`${signal}: no longer accepting connections; waiting for running commands`);
-          void Promise.all([gateway.shutdown(), http?.close()]).then(() => {
+          void Promise.all([gateway.shutdown(), http?.close(), metrics?.stop()]).then(() => {
             process.off('SIGHUP', reload);
             process.off('SIGTERM', stop);
             process.off('SIGINT', stop);

@@ -24,14 +24,29 @@ export function newSessionId(): string {
 /** Before authentication there is no principal; `-` stands for "not known yet". */
 export const UNKNOWN_PRINCIPAL = '-';
 
-/** Records an event without letting an audit failure break the connection; the failure goes to the operator log. */
+/** Sees every event the gateway records, as it happens (metrics subscribe here). */
+export type GatewayEventListener = (event: Readonly<AuditEventInput>) => void;
+
+/**
+ * Records an event without letting an audit failure break the connection;
+ * the failure goes to the operator log. A listener sees the event first, so
+ * it never waits on the audit write.
+ */
 export class EventRecorder {
   constructor(
     private readonly audit: AuditSink,
     private readonly log: OperatorLog,
+    private readonly listener?: GatewayEventListener,
   ) {}
 
   record(event: AuditEventInput): void {
+    if (this.listener !== undefined) {
+      try {
+        this.listener(event);
+      } catch (error) {
+        this.log.error('event listener failed', { type: event.type, error: (error as Error).message });
+      }
+    }
     this.audit.record(event).catch((error: unknown) => {
       this.log.error('audit record failed', { type: event.type, error: (error as Error).message });
     });

@@ -9,7 +9,7 @@ export { Trust, TrustError, loadTrustedCAs, parseKeyLines } from './trust.js';
 export { WatchedFile, type Loaded } from './watched-file.js';
 export { KeyedCounter, connectionRefusal } from './limits.js';
 export { createOperatorLog, silentLog, type OperatorLog } from './log.js';
-export { auditIdentity, EventRecorder, newSessionId, UNKNOWN_PRINCIPAL } from './events.js';
+export { auditIdentity, EventRecorder, newSessionId, UNKNOWN_PRINCIPAL, type GatewayEventListener } from './events.js';
 export type { CommandIO, QueueCommandHandler } from './session.js';
 export { spawnQueueCommand, type QueueCommandOptions } from './queue-command.js';
 export { ThreadedAudit } from './audit-thread.js';

@@ -9,7 +9,7 @@ import { nullAudit, type AuditSink } from '../audit/index.js';
 import type { ConfigSource, PushgateConfig } from '../config/index.js';
 import { normalizeAddress } from '../sshcert/index.js';
 import { GatewayConnection, type ConnectionHost, type Runtime } from './connection.js';
-import { EventRecorder, UNKNOWN_PRINCIPAL } from './events.js';
+import { EventRecorder, UNKNOWN_PRINCIPAL, type GatewayEventListener } from './events.js';
 import { connectionRefusal, KeyedCounter } from './limits.js';
 import { silentLog, type OperatorLog } from './log.js';
 import type { QueueCommandHandler } from './session.js';
@@ -30,6 +30,8 @@ export interface GatewayOptions {
   log?: OperatorLog;
   /** Runs `queue …` commands over SSH; without it they are refused. */
   queueHandler?: QueueCommandHandler;
+  /** Sees every session, command and login event the gateway records. */
+  onEvent?: GatewayEventListener;
 }
 
 export type ReloadResult = { ok: true; warnings: string[] } | { ok: false; error: string };
@@ -77,7 +79,7 @@ export class Gateway {
     this.#source = options.configSource;
     this.#log = options.log ?? silentLog;
     this.#audit = options.audit ?? nullAudit;
-    this.#events = new EventRecorder(this.#audit, this.#log);
+    this.#events = new EventRecorder(this.#audit, this.#log, options.onEvent);
     this.#queueHandler = options.queueHandler;
     this.#runtime = { config, trust: buildTrust(config) };
     for (const problem of this.#runtime.trust.check()) this.#log.warn(problem);

@@ -38,6 +38,13 @@ function refusal(error: unknown): unknown {
   return error as Error;
 }
 
+/** Without an identity issuer there is no token to accept: the issuance routes answer as if absent, and say why. */
+function requireIssuer(config: PushgateConfig): void {
+  if (config.identity.issuers.length === 0) {
+    throw new HttpError(404, 'issuance.disabled', 'this server issues no certificates: no identity issuer is configured (identity.issuers in the server config)');
+  }
+}
+
 export function apiRoutes(config: () => PushgateConfig, service: CertificateService): Route[] {
   return [
     {
@@ -45,6 +52,7 @@ export function apiRoutes(config: () => PushgateConfig, service: CertificateServ
       path: '/v1/certificates',
       limited: true,
       async handle(request): Promise<RouteResponse> {
+        requireIssuer(config());
         let body: unknown;
         try {
           body = await readJsonBody(request.raw);
@@ -67,7 +75,10 @@ export function apiRoutes(config: () => PushgateConfig, service: CertificateServ
       method: 'GET',
       path: '/v1/ca',
       limited: true,
-      handle: (): RouteResponse => ({ status: 200, text: trustedCaText(config()) }),
+      handle: (): RouteResponse => {
+        requireIssuer(config());
+        return { status: 200, text: trustedCaText(config()) };
+      },
     },
     {
       method: 'GET',

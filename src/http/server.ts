@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { AuditSink } from '../audit/index.js';
 import type { ListenAddress, PushgateConfig } from '../config/index.js';
 import type { VerifierOptions } from '../identity/oidc-verify.js';
-import { CertificateService } from '../issuance/service.js';
+import { CertificateService, type IssuanceObserver } from '../issuance/service.js';
 import { normalizeAddress } from '../sshcert/index.js';
 import { apiRoutes } from './api.js';
 import { HttpError } from './errors.js';
@@ -39,6 +39,8 @@ export interface HttpServiceOptions {
   /** Served next to the built-in routes. */
   routes?: Route[];
   onResponse?: (event: ResponseEvent) => void;
+  /** Sees every certificate issued or refused. */
+  issuance?: IssuanceObserver;
   verifier?: VerifierOptions;
 }
 
@@ -67,6 +69,7 @@ export async function startHttpService(options: HttpServiceOptions): Promise<Htt
     config: options.config,
     audit: options.audit,
     ...(options.verifier !== undefined ? { verifier: options.verifier } : {}),
+    ...(options.issuance !== undefined ? { observer: options.issuance } : {}),
     onAuditError: (error) => log.error('audit record failed', { error: (error as Error).message }),
   });
   const routes = [...apiRoutes(options.config, service), ...(options.routes ?? [])];

@@ -36,6 +36,14 @@ export interface CertificateResponse {
   keyId: string;
 }
 
+/** Sees every outcome of a certificate request (metrics subscribe here). */
+export interface IssuanceObserver {
+  /** A certificate was signed for a token of the configured issuer `issuer` (its short name). */
+  issued(issuer: string): void;
+  /** A request was refused; `code` is the refusal code the audit record carries. */
+  refused(code: string): void;
+}
+
 export interface CertificateServiceOptions {
   /** The current config; re-read on every request so a reload takes effect. */
   config: () => PushgateConfig;
@@ -43,6 +51,7 @@ export interface CertificateServiceOptions {
   verifier?: VerifierOptions;
   /** Where audit failures of refusals are reported. */
   onAuditError?: (error: unknown) => void;
+  observer?: IssuanceObserver;
 }
 
 interface Runtime {
@@ -107,6 +116,7 @@ export class CertificateService {
         // A certificate nobody can trace back must not leave the server.
         throw new IssuanceError('issuance.failed', `the issuance could not be recorded in the audit log: ${(error as Error).message}`);
       }
+      this.options.observer?.issued(identity.issuer);
       return {
         certificate: issued.line,
         principal: issued.principal,
@@ -135,6 +145,7 @@ export class CertificateService {
   }
 
   async #record(code: string, reason: string, identity: TokenIdentity | undefined, clientAddress: string): Promise<void> {
+    this.options.observer?.refused(code);
     try {
       await this.options.audit.record({
         type: 'cert.refuse',

@@ -32,6 +32,8 @@ export interface AuditLine {
 
 export class Gateway {
   port = 0;
+  /** `http://127.0.0.1:PORT`: the HTTP service (health, metrics), on a port of its own. */
+  httpUrl = '';
   #stderr = '';
   #exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
@@ -65,9 +67,10 @@ export class Gateway {
   async ready(): Promise<void> {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      const match = /pushgate: listening ssh=127\.0\.0\.1:(\d+)/.exec(this.#stderr);
+      const match = /pushgate: listening ssh=127\.0\.0\.1:(\d+)(?: http=127\.0\.0\.1:(\d+))?/.exec(this.#stderr);
       if (match) {
         this.port = Number(match[1]);
+        if (match[2] !== undefined) this.httpUrl = `http://127.0.0.1:${match[2]}`;
         return;
       }
       if (this.child.exitCode !== null) break;
@@ -179,12 +182,13 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Initialises a server directory and starts `pushgate serve` on 127.0.0.1, port 0. */
+/** Initialises a server directory and starts `pushgate serve` on 127.0.0.1, SSH and HTTP on ports chosen at run time. */
 export async function startGateway(t: Teardown, options: StartOptions = {}): Promise<Gateway> {
   requireTool('ssh', 'openssh-client');
   requireTool('ssh-keygen', 'openssh-client');
   const server = testServer(t);
   server.setConfig(['ssh', 'listen'], '127.0.0.1:0');
+  server.setConfig(['http', 'listen'], '127.0.0.1:0');
   for (const repo of options.repos ?? []) server.createRepo(repo);
   options.configure?.(server);
   const child = spawn(process.execPath, [pushgateBin, 'serve', '--config', server.configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });

@@ -152,6 +152,7 @@ t.test('break-glass keys: off by default, a plain key from the list when configu
 t.test('pushgate serve refuses to start without what it needs', async (t) => {
   const server = testServer(t);
   server.setConfig(['ssh', 'listen'], '127.0.0.1:0');
+  server.setConfig(['http', 'listen'], '127.0.0.1:0');
   const serve = (): { status: number | null; stderr: string } => {
     const result = spawnSync(process.execPath, [pushgateBin, 'serve', '--config', server.configPath], { encoding: 'utf8', timeout: 10_000 });
     return { status: result.status, stderr: result.stderr };

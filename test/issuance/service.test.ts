@@ -8,7 +8,7 @@ import { rolesFromExtensions, sponsorFromExtensions } from '../../src/identity/i
 import { formatPublicKeyLine, generatePrivateKey, parseCertificateText, parsePublicKeyLine, stringOptionValue, verifyCertificate } from '../../src/sshcert/index.js';
 import { requireTool, run, tempDir } from '../helpers/tools.js';
 import { clientCredentialsToken, TestIdp } from '../identity/idp.js';
-import { caPublicKey, startIssuance } from './harness.js';
+import { caPublicKey, issuerYaml, startIssuance } from './harness.js';
 
 requireTool('ssh-keygen', 'openssh-client');
 const idp = await TestIdp.start(t);
@@ -229,10 +229,15 @@ t.test('a config reload takes effect', async (t) => {
   const reloading = await startIssuance(t, [idp]);
   const token = await clientCredentialsToken(idp);
   t.equal((await reloading.post({ publicKey }, token)).status, 200);
-  reloading.server.setConfig(['identity', 'issuers'], []);
+  reloading.server.setConfig(['identity', 'issuers'], [{ ...issuerYaml(idp, 'other'), issuer: 'https://other.example.test' }]);
   reloading.config = loadConfig(reloading.server.configPath);
   t.equal((await reloading.post({ publicKey }, token)).status, 401, 'the issuer is gone');
   t.equal(reloading.audit().at(-1)?.code, 'token.unknown-issuer');
+  reloading.server.setConfig(['identity', 'issuers'], []);
+  reloading.config = loadConfig(reloading.server.configPath);
+  const none = await reloading.post({ publicKey }, token);
+  t.equal(none.status, 404, 'without any issuer the route is not there');
+  t.equal((none.json.error as { code: string }).code, 'issuance.disabled');
 });
 
 t.test('a client that goes away mid-body leaves nothing hanging', async (t) => {

@@ -1,0 +1,114 @@
+/**
+ * The metrics of one `pushgate serve` process, in a registry of its own (not
+ * prom-client's global one: several servers may share a process in tests).
+ * The help strings are the reference: docs/metrics.md is generated from them.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export const METRIC_PREFIX = 'pushgate_';
+
+/** Seconds; a hook check runs from milliseconds (a small push) to tens of seconds (a large import). */
+export const SCAN_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/** Queue entry counts by state, computed when scraped. */
+export type QueueEntryCounts = () => Promise<ReadonlyMap<string, number>>;
+
+export interface MetricsOptions {
+  /** prom-client's process and Node.js metrics, prefixed `pushgate_` (default true). */
+  defaultMetrics?: boolean;
+  /** Where `pushgate_queue_entries` comes from; without it the gauge has no values. */
+  queueEntries?: QueueEntryCounts;
+}
+
+function collectQueue(source: { counts?: QueueEntryCounts }) {
+  return async function collect(this: Gauge<'state'>): Promise<void> {
+    if (source.counts === undefined) return;
+    const byState = await source.counts();
+    this.reset();
+    for (const [state, count] of byState) this.set({ state }, count);
+  };
+}
+
+export class PushgateMetrics {
+  readonly registry = new Registry();
+
+  readonly sshSessions = new Counter({
+    name: 'pushgate_ssh_sessions_total',
+    help: 'SSH sessions that ran a command, by command: receive-pack, upload-pack, upload-archive, queue; refused counts commands and requests the gateway refused.',
+    labelNames: ['command'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sshSessionsActive = new Gauge({
+    name: 'pushgate_ssh_sessions_active',
+    help: 'SSH sessions running a command now.',
+    registers: [this.registry],
+  });
+
+  readonly sshAuthFailures = new Counter({
+    name: 'pushgate_ssh_auth_failures_total',
+    help: 'Refused SSH logins, by reason: the refusal code without its cert./auth. prefix (expired, not-yet-valid, untrusted-ca, revoked, principal, source-address, user, not-a-certificate, bad-signature, timeout, …).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly pushDecisions = new Counter({
+    name: 'pushgate_push_decisions_total',
+    help: 'Pre-receive decisions, by decision: allow, park, deny. Counted from the audit log, so pushes through sshd or on the server itself count too.',
+    labelNames: ['decision'] as const,
+    registers: [this.registry],
+  });
+
+  readonly pushFindings = new Counter({
+    name: 'pushgate_push_findings_total',
+    help: 'Findings of pre-receive checks, by rule id and decision: deny or park for enforced rules, would-deny or would-park for audit-only ones.',
+    labelNames: ['rule', 'decision'] as const,
+    registers: [this.registry],
+  });
+
+  readonly scanDuration = new Histogram({
+    name: 'pushgate_scan_duration_seconds',
+    help: 'Time the pre-receive hook spent checking a push, from the audit log.',
+    buckets: SCAN_DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+
+  /** Set by the constructor; read by the queue gauge when scraped. */
+  readonly #queueSource: { counts?: QueueEntryCounts } = {};
+
+  readonly queueEntries = new Gauge({
+    name: 'pushgate_queue_entries',
+    help: 'Queue entries across the repositories under reposRoot, by state: pending, approved, rejected, stale, expired, applied. Read when scraped; a reading is reused for 15 seconds.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: collectQueue(this.#queueSource),
+  });
+
+  readonly certificatesIssued = new Counter({
+    name: 'pushgate_certificates_issued_total',
+    help: 'Certificates signed by POST /v1/certificates, by issuer: the configured name of the identity issuer whose token was accepted.',
+    labelNames: ['issuer'] as const,
+    registers: [this.registry],
+  });
+
+  readonly certificateRefusals = new Counter({
+    name: 'pushgate_certificate_requests_refused_total',
+    help: 'Refused POST /v1/certificates requests, by reason: the refusal code of the audit record (token.expired, token.signature, request.public-key, rate-limited, …).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: MetricsOptions = {}) {
+    if (options.queueEntries !== undefined) this.#queueSource.counts = options.queueEntries;
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+  }
+
+  /** The Prometheus text exposition. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

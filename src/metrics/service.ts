@@ -1,0 +1,59 @@
+/** Wires the metrics of one `pushgate serve`: gateway events, issuance outcomes, the audit log, the queue. */
+import { statSync } from 'node:fs';
+import type { PushgateConfig } from '../config/index.js';
+import type { GatewayEventListener, OperatorLog } from '../gateway/index.js';
+import type { Route } from '../http/index.js';
+import type { IssuanceObserver } from '../issuance/index.js';
+import { followDecisions } from './decisions.js';
+import { gatewayEventListener } from './gateway.js';
+import { cachedQueueCounts } from './queue.js';
+import { PushgateMetrics } from './registry.js';
+import { metricsRoute } from './route.js';
+
+export interface ServeMetrics {
+  readonly metrics: PushgateMetrics;
+  /** For `new Gateway({ onEvent })`. */
+  readonly onGatewayEvent: GatewayEventListener;
+  /** For `startHttpService({ issuance })`. */
+  readonly issuance: IssuanceObserver;
+  /** For `startHttpService({ routes })`. */
+  readonly routes: Route[];
+  /** Starts following the audit log. */
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createServeMetrics(config: () => PushgateConfig, log: OperatorLog): ServeMetrics {
+  const metrics = new PushgateMetrics({
+    queueEntries: cachedQueueCounts({
+      reposRoot: () => config().reposRoot,
+      onProblem: (repository, message) => log.warn('metrics: queue entries not counted', { repository, error: message }),
+    }),
+  });
+  const stopping = new AbortController();
+  let following: Promise<void> | undefined;
+  return {
+    metrics,
+    onGatewayEvent: gatewayEventListener(metrics),
+    issuance: {
+      issued: (issuer) => metrics.certificatesIssued.inc({ issuer }),
+      refused: (code) => metrics.certificateRefusals.inc({ reason: code }),
+    },
+    routes: [metricsRoute(metrics, config)],
+    start() {
+      // The file is fixed at start, like the audit writer's. Its size is taken now, so every
+      // decision written once the server says it is ready is counted.
+      const file = config().audit.file;
+      const size = statSync(file, { throwIfNoEntry: false })?.size;
+      following ??= followDecisions(file, metrics, {
+        signal: stopping.signal,
+        ...(size !== undefined ? { from: size } : {}),
+        onError: (error) => log.error('metrics: cannot follow the audit log; retrying', { file, error: error.message }),
+      });
+    },
+    async stop() {
+      stopping.abort();
+      await following;
+    },
+  };
+}
