@@ -13,7 +13,7 @@ export function registerHookCommands(program: Command, result: CommandResult): v
       'You do not run these yourself: each repository\'s hooks/pre-receive and hooks/post-receive',
       'are shims that run them with the config they were installed with.',
       '',
-      'Example (what hooks/pre-receive runs):',
+      'Example (what a repository\'s hooks/pre-receive runs):',
       '  exec pushgate hook pre-receive --config /etc/pushgate/pushgate.yaml',
     ].join('\n'));
   hook.command('pre-receive')
@@ -25,8 +25,10 @@ export function registerHookCommands(program: Command, result: CommandResult): v
       '"pushgate-result: {json}" line for the pusher. Exit 0 allows the push; anything else refuses it',
       '(a parked push is refused too: it waits in the queue). It fails closed: an error refuses.',
       '',
-      'Example (a dry run of a push of main, inside a bare repository):',
-      '  echo "$(git rev-parse main~1) $(git rev-parse main) refs/heads/main" | pushgate hook pre-receive --config /etc/pushgate/pushgate.yaml',
+      'To check commits before pushing them, use `pushgate scan` instead.',
+      '',
+      'Example (what hooks/pre-receive runs; git gives it the ref updates on stdin):',
+      '  exec pushgate hook pre-receive --config /etc/pushgate/pushgate.yaml',
     ].join('\n'))
     .action(async (options: { config?: string }) => {
       const { preReceiveMain } = await import('../hook/main.js');
