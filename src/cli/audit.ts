@@ -88,7 +88,8 @@ interface ShowOptions {
 }
 
 export function registerAuditCommands(program: Command, result: CommandResult): void {
-  const audit = program.command('audit').description('Check and read the hash-chained audit trail: verify, show, tail, report.');
+  const audit = program.command('audit').description('Check and read the hash-chained audit trail: verify, show, tail, report.')
+    .addHelpText('after', '\nExamples:\n  pushgate audit verify\n  pushgate audit show --repo team/app --since 1d');
 
   audit.command('verify')
     .description('Check that the audit log is one unbroken hash chain: no record changed, removed, added or moved.')

@@ -58,7 +58,8 @@ interface SignOptions {
 }
 
 export function registerCaCommands(program: Command, result: CommandResult): void {
-  const ca = program.command('ca').description('Create a certificate authority key and sign user certificates offline.');
+  const ca = program.command('ca').description('Create a certificate authority key and sign user certificates offline.')
+    .addHelpText('after', '\nExamples:\n  pushgate ca init --key ca\n  pushgate ca sign --ca ca --principal alice --role reviewer --ttl 8h ~/.ssh/id_ed25519.pub');
 
   ca.command('init')
     .description('Create a CA key pair: an OpenSSH private key (mode 0600) and FILE.pub.')

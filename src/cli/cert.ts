@@ -113,7 +113,8 @@ interface VerifyCommandOptions {
 }
 
 export function registerCertCommands(program: Command, result: CommandResult): void {
-  const cert = program.command('cert').description('Inspect and verify OpenSSH user certificates.');
+  const cert = program.command('cert').description('Inspect and verify OpenSSH user certificates.')
+    .addHelpText('after', '\nExamples:\n  pushgate cert inspect ~/.pushgate/id_ed25519-cert.pub\n  pushgate cert verify ~/.pushgate/id_ed25519-cert.pub --ca /etc/pushgate/ca.pub');
 
   cert.command('inspect')
     .description('Show a certificate: what `ssh-keygen -L` shows, or JSON.')

@@ -6,7 +6,8 @@ import { EXIT_REFUSED } from './exit.js';
 import type { CommandResult } from './main.js';
 
 export function registerConfigCommands(program: Command, result: CommandResult): void {
-  const config = program.command('config').description('Check pushgate\'s configuration.');
+  const config = program.command('config').description('Check pushgate\'s configuration.')
+    .addHelpText('after', '\nThe file is found at --config, then $PUSHGATE_CONFIG, then /etc/pushgate/pushgate.yaml.\nReference: docs/config.md.\n\nExample:\n  PUSHGATE_CONFIG=/srv/pushgate/pushgate.yaml pushgate config check');
   config.command('check')
     .description('Validate the config file; print every problem with its path in the file.')
     .option('--config <file>', CONFIG_OPTION_HELP)

@@ -127,6 +127,7 @@ export function registerDevCommand(program: Command, result: CommandResult): voi
     });
   dev.command('secret')
     .description('Print a made-up token in a real token format, to see a push denied.')
+    .addHelpText('after', '\nExample:\n  echo "github_token: $(pushgate dev secret)" > deploy.yml')
     .action(() => {
       process.stdout.write(`${demoSecret()}\n`);
       result.code = 0;

@@ -27,6 +27,15 @@ export function buildProgram(result: CommandResult): Command {
     .description('Guardrails for git push over SSH: certificate-only access, pre-receive policy and secret scanning, reviewed pending pushes.')
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', [
+      '',
+      'Run `pushgate <command> --help` for what a command does, with an example.',
+      'Guides: README.md and docs/ (admin, agent, reviewer, operations, config).',
+      '',
+      'Examples:',
+      '  pushgate init --dir /srv/pushgate && pushgate serve --config /srv/pushgate/pushgate.yaml',
+      '  pushgate scan main..HEAD',
+    ].join('\n'))
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
   registerInitCommand(program, result);

@@ -38,7 +38,8 @@ async function install(path: string, configPath: string, chain: boolean): Promis
 }
 
 export function registerRepoCommands(program: Command, result: CommandResult): void {
-  const repo = program.command('repo').description('Create protected repositories and install pushgate\'s hooks into existing ones.');
+  const repo = program.command('repo').description('Create protected repositories and install pushgate\'s hooks into existing ones.')
+    .addHelpText('after', '\nExamples:\n  pushgate repo create team/app\n  pushgate repo install-hooks --chain /srv/git/legacy.git');
 
   repo.command('create')
     .description('Create a bare repository under reposRoot with pushgate\'s hooks installed.')
