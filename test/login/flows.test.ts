@@ -22,11 +22,7 @@ function issuesFor(principal: string): number {
 
 t.test('client credentials: login, then git push through pushgate ssh', async (t) => {
   const agent = new Agent(t, serve, 'ci');
-  const secretFile = agent.secretFile('client-secret', idp.clients.agent.secret);
-  const login = await agent.pushgate([
-    'login', '--server', serve.httpUrl, '--issuer', idp.issuer, '--client-id', idp.clients.agent.id,
-    '--client-secret-file', secretFile, '--scope', 'git:push',
-  ]);
+  const login = await agent.loginAsClient(idp);
   t.equal(login.status, 0, login.stderr);
   t.match(login.stdout, `pushgate: logged in as ${idp.clients.agent.id}`);
   t.match(login.stdout, /roles +agent/);
@@ -35,7 +31,7 @@ t.test('client credentials: login, then git push through pushgate ssh', async (t
 
   t.equal(statSync(`${agent.stateDir}/id_ed25519`).mode & 0o777, 0o600, 'the key is private');
   const settings = readFileSync(`${agent.stateDir}/login.json`, 'utf8');
-  t.match(JSON.parse(settings), { flow: 'client-credentials', server: serve.httpUrl, issuer: idp.issuer, clientId: idp.clients.agent.id, clientSecretFile: secretFile, scope: 'git:push' });
+  t.match(JSON.parse(settings), { flow: 'client-credentials', server: serve.httpUrl, issuer: idp.issuer, clientId: idp.clients.agent.id, clientSecretFile: `${agent.home}/client-secret`, scope: 'git:push' });
   t.notMatch(settings, idp.clients.agent.secret, 'the secret itself is not written');
   const cert = certOf(agent);
   t.same(cert.principals, [idp.clients.agent.id]);
@@ -117,13 +113,9 @@ t.test('token file: a workload token on disk, re-read at every renewal', async (
 
 t.test('token exchange: the sponsoring human travels into the certificate', async (t) => {
   const agent = new Agent(t, serve, 'sponsored');
-  const secretFile = agent.secretFile('client-secret', idp.clients.agent.secret);
   const actorFile = `${agent.home}/human-token`;
   writeFileSync(actorFile, await idp.sign({ sub: 'alice@example.test', scope: 'git:review' }));
-  const login = await agent.pushgate([
-    'login', '--server', serve.httpUrl, '--issuer', idp.issuer, '--client-id', idp.clients.agent.id,
-    '--client-secret-file', secretFile, '--scope', 'git:push', '--actor-token-file', actorFile, '--format', 'json',
-  ]);
+  const login = await agent.loginAsClient(idp, ['--actor-token-file', actorFile, '--format', 'json']);
   t.equal(login.status, 0, login.stderr);
   t.match(JSON.parse(login.stdout), { principal: idp.clients.agent.id, sponsor: 'alice@example.test' });
   t.equal(sponsorFromExtensions(certOf(agent).extensions), 'alice@example.test');
@@ -135,11 +127,7 @@ t.test('token exchange: the sponsoring human travels into the certificate', asyn
 
 t.test('a certificate expires mid-task and pushgate ssh renews it transparently', async (t) => {
   const agent = new Agent(t, serve, 'short');
-  const secretFile = agent.secretFile('client-secret', idp.clients.agent.secret);
-  const login = await agent.pushgate([
-    'login', '--server', serve.httpUrl, '--issuer', idp.issuer, '--client-id', idp.clients.agent.id,
-    '--client-secret-file', secretFile, '--scope', 'git:push', '--ttl', '5s',
-  ]);
+  const login = await agent.loginAsClient(idp, ['--ttl', '5s']);
   t.equal(login.status, 0, login.stderr);
   const expiring = certOf(agent);
   const before = issuesFor(idp.clients.agent.id);

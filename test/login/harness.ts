@@ -165,6 +165,15 @@ export class Agent {
     return runAsync(process.execPath, [pushgateBin, ...args], { env: this.env(extra) });
   }
 
+  /** `pushgate login` with the IdP's agent client (client credentials, scope git:push), plus `extra` flags. */
+  loginAsClient(idp: TestIdp, extra: string[] = []): Promise<Ran> {
+    const secretFile = this.secretFile('client-secret', idp.clients.agent.secret);
+    return this.pushgate([
+      'login', '--server', this.serve.httpUrl, '--issuer', idp.issuer, '--client-id', idp.clients.agent.id,
+      '--client-secret-file', secretFile, '--scope', 'git:push', ...extra,
+    ]);
+  }
+
   /** `pushgate login …` in the background, for the device flow. */
   loginAsync(args: string[]): { child: ChildProcess; stderr: () => string; done: Promise<Ran> } {
     const child = spawn(process.execPath, [pushgateBin, 'login', ...args], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });

@@ -12,11 +12,7 @@ t.test('certificates issued through oidc-provider are counted by issuer, refusal
   t.equal(valueOf(before.samples, 'pushgate_certificates_issued_total'), 0);
 
   const agent = new Agent(t, serve, 'ci');
-  const secretFile = agent.secretFile('client-secret', idp.clients.agent.secret);
-  const login = await agent.pushgate([
-    'login', '--server', serve.httpUrl, '--issuer', idp.issuer, '--client-id', idp.clients.agent.id,
-    '--client-secret-file', secretFile, '--scope', 'git:push',
-  ]);
+  const login = await agent.loginAsClient(idp);
   t.equal(login.status, 0, login.stderr);
 
   const refused = await fetch(`${serve.httpUrl}/v1/certificates`, {
