@@ -2,14 +2,12 @@ import { basename, resolve } from 'node:path';
 import { loadConfigCached } from '../config/cached.js';
 import { isConfigError } from '../config/errors.js';
 import type { PushgateConfig } from '../config/index.js';
-import { isAncestor, newCommits } from '../git/index.js';
-import {
-  checkRefUpdates, classifyUpdates, decide, parseRefUpdates, pushOptionsFromEnv,
-  type Finding, type Outcome,
-} from '../policy/index.js';
-import { parkForReview } from '../queue/hook.js';
-import { recordDecision } from './audit-decision.js';
-import { scanContent } from './content-scan.js';
+import { newCommitGraph } from '../git/commits.js';
+import { isAncestor } from '../git/repo.js';
+import { classifyUpdates, parseRefUpdates } from '../policy/classify.js';
+import { decide, pushOptionsFromEnv, type Outcome } from '../policy/decide.js';
+import type { Finding } from '../policy/types.js';
+import { preloadChecker, scanContent } from './content-scan.js';
 import { formatReport, type ResultReport } from './message.js';
 import { pusherFromEnv } from './pusher.js';
 
@@ -72,18 +70,30 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
     } catch (error) {
       return refused(repository, (error as Error).message, 'hook.bad-input', 'Push with a git client; the hook reads only git\'s own ref update lines.');
     }
+    // git starts first; the modules only some steps need load while it runs.
+    const classifying = classifyUpdates(updates, (a, b) => isAncestor(input.gitDir, a, b, input.env));
+    const listing = newCommitGraph(input.gitDir, updates.map((u) => u.newOid), input.env);
+    classifying.catch(() => undefined);
+    listing.catch(() => undefined);
+    const refChecks = import('../policy/refs.js');
+    const auditing = import('./audit-decision.js');
+    refChecks.catch(() => undefined);
+    auditing.catch(() => undefined);
+    preloadChecker();
     const pusher = pusherFromEnv(input.env, config);
-    const [classified, commits] = await Promise.all([
-      classifyUpdates(updates, (a, b) => isAncestor(input.gitDir, a, b, input.env)),
-      newCommits(input.gitDir, updates.map((u) => u.newOid), input.env),
-    ]);
+    const graph = await listing;
+    const scanning = scanContent(input.gitDir, graph, updates, config.policy, input.env);
+    scanning.catch(() => undefined);
+    const classified = await classifying;
+    const { checkRefUpdates } = await refChecks;
     const findings = checkRefUpdates(classified, pusher, config.policy);
-    const content = await scanContent(input.gitDir, commits, classified, config.policy, input.env);
+    const commits = graph.commits;
+    const content = await scanning;
     findings.push(...content.findings);
     const outcome = decide(findings, config.policy, pusher, pushOptionsFromEnv(input.env));
     // A park keeps the push in the queue; if it cannot be kept, the push is denied.
     const parked = outcome.decision === 'park'
-      ? await parkForReview({
+      ? await (await import('../queue/hook.js')).parkForReview({
         gitDir: input.gitDir, env: input.env, config, repository, updates: classified, pusher, findings: outcome.findings, commits,
         reviewRequested: outcome.reviewRequested, ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
       })
@@ -95,6 +105,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
       ...(parked?.decision === 'park' ? { queueId: parked.queueId, waitCommand: parked.waitCommand } : {}),
       ...(parked?.decision === 'deny' ? { error: parked.error } : {}),
     };
+    const { recordDecision } = await auditing;
     if (!(await recordDecision(config, report, pusher, classified, Date.now() - started)) && decision === 'allow') {
       return refused(repository, 'the decision could not be written to the audit log, so the push is refused', 'audit.unavailable', 'An administrator must check the audit log\'s disk and permissions; push again afterwards.');
     }
