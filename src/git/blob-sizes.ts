@@ -11,9 +11,13 @@ import type { FileEvent } from './diff-parser.js';
  * uninteresting, and the raw `-c` listing does not. The result is the list
  * changedBlobs gives for the same commits, in the same order.
  */
+const ASK_IN_GROUPS_OF = 512;
+
 export class StreamedBlobSizes {
   private readonly catFile: CatFileBatch;
   private readonly found = new Map<string, Promise<ChangedBlob | undefined>[]>();
+  /** Blobs not yet asked about: asked in groups, since every request wakes git and costs a write. */
+  private unsized: { event: FileEvent; oid: string; mode: string; settle(blob: ChangedBlob | undefined): void; fail(error: unknown): void }[] = [];
   private readonly mergeBlobs: Promise<ChangedBlob[]>;
 
   /** `merges`: the commits of the push with more than one parent; their raw listing starts now. */
@@ -24,6 +28,7 @@ export class StreamedBlobSizes {
     commits: readonly string[],
   ) {
     this.catFile = new CatFileBatch(gitDir, env);
+    this.catFile.start('check');
     const mergeCommits = commits.filter((commit) => merges.has(commit));
     this.mergeBlobs = mergeCommits.length === 0 ? Promise.resolve([]) : changedBlobs(gitDir, mergeCommits, env);
     this.mergeBlobs.catch(() => undefined);
@@ -40,15 +45,26 @@ export class StreamedBlobSizes {
       list = [];
       this.found.set(event.commit, list);
     }
-    const sized = this.catFile.info(oid).then((info): ChangedBlob | undefined => (info === null
-      ? undefined
-      : { commit: event.commit, path: event.path, oid, size: info.size, mode, status: event.status === 'added' ? 'added' : 'modified' }));
+    const sized = new Promise<ChangedBlob | undefined>((settle, fail) => this.unsized.push({ event, oid, mode, settle, fail }));
     sized.catch(() => undefined);
     list.push(sized);
+    if (this.unsized.length >= ASK_IN_GROUPS_OF) this.ask();
+  }
+
+  private ask(): void {
+    for (const { event, oid, mode, settle, fail } of this.unsized.splice(0)) {
+      this.catFile.info(oid).then(
+        (info) => settle(info === null
+          ? undefined
+          : { commit: event.commit, path: event.path, oid, size: info.size, mode, status: event.status === 'added' ? 'added' : 'modified' }),
+        fail,
+      );
+    }
   }
 
   /** The sized blobs in `commits` order (call after the stream has ended). */
   async blobs(commits: readonly string[]): Promise<ChangedBlob[]> {
+    this.ask();
     const byMerge = new Map<string, ChangedBlob[]>();
     for (const blob of await this.mergeBlobs) {
       const list = byMerge.get(blob.commit);
