@@ -9,7 +9,6 @@ import { decide, pushOptionsFromEnv, type Outcome } from '../policy/decide.js';
 import type { Finding } from '../policy/types.js';
 import { preloadChecker, scanContent } from './content-scan.js';
 import { formatReport, type ResultReport } from './message.js';
-import { pusherFromEnv } from './pusher.js';
 
 export interface HookRun {
   /** 0 lets git apply the push; anything else refuses it. */
@@ -76,16 +75,18 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
     classifying.catch(() => undefined);
     listing.catch(() => undefined);
     const refChecks = import('../policy/refs.js');
+    const pushers = import('./pusher.js');
+    pushers.catch(() => undefined);
     const auditing = import('./audit-decision.js');
     refChecks.catch(() => undefined);
     auditing.catch(() => undefined);
     preloadChecker();
-    const pusher = pusherFromEnv(input.env, config);
     const graph = await listing;
     const scanning = scanContent(input.gitDir, graph, updates, config.policy, input.env);
     scanning.catch(() => undefined);
     const classified = await classifying;
     const { checkRefUpdates } = await refChecks;
+    const pusher = (await pushers).pusherFromEnv(input.env, config);
     const findings = checkRefUpdates(classified, pusher, config.policy);
     const commits = graph.commits;
     const content = await scanning;
