@@ -1,5 +1,5 @@
 import { changedBlobs, type ChangedBlob } from './blobs.js';
-import { CatFileBatch } from './cat-file.js';
+import type { CatFileBatch } from './cat-file.js';
 import type { FileEvent } from './diff-parser.js';
 
 /**
@@ -14,21 +14,23 @@ import type { FileEvent } from './diff-parser.js';
 const ASK_IN_GROUPS_OF = 512;
 
 export class StreamedBlobSizes {
-  private readonly catFile: CatFileBatch;
   private readonly found = new Map<string, Promise<ChangedBlob | undefined>[]>();
   /** Blobs not yet asked about: asked in groups, since every request wakes git and costs a write. */
   private unsized: { event: FileEvent; oid: string; mode: string; settle(blob: ChangedBlob | undefined): void; fail(error: unknown): void }[] = [];
   private readonly mergeBlobs: Promise<ChangedBlob[]>;
 
-  /** `merges`: the commits of the push with more than one parent; their raw listing starts now. */
+  /**
+   * `catFile` answers the sizes (its owner closes it); `merges`: the commits
+   * of the push with more than one parent, whose raw listing starts now.
+   */
   constructor(
+    private readonly catFile: CatFileBatch,
     gitDir: string,
     env: NodeJS.ProcessEnv | undefined,
     private readonly merges: ReadonlySet<string>,
     commits: readonly string[],
   ) {
-    this.catFile = new CatFileBatch(gitDir, env);
-    this.catFile.start('check');
+    catFile.start('check');
     const mergeCommits = commits.filter((commit) => merges.has(commit));
     this.mergeBlobs = mergeCommits.length === 0 ? Promise.resolve([]) : changedBlobs(gitDir, mergeCommits, env);
     this.mergeBlobs.catch(() => undefined);
@@ -77,9 +79,5 @@ export class StreamedBlobSizes {
       else for (const blob of await Promise.all(this.found.get(commit) ?? [])) if (blob !== undefined) out.push(blob);
     }
     return out;
-  }
-
-  async close(): Promise<void> {
-    await this.catFile.close();
   }
 }

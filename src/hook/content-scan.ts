@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { PolicyConfig } from '../config/index.js';
 import { StreamedBlobSizes } from '../git/blob-sizes.js';
+import { CatFileBatch } from '../git/cat-file.js';
 import type { NewCommitGraph } from '../git/commits.js';
 import type { LineFilter } from '../git/diff-parser.js';
 import { startDiff } from '../git/diff-stream.js';
@@ -16,20 +17,39 @@ class BudgetExceeded extends Error {}
  * The allowlist file of each target branch as it was before the push (for a
  * new branch: the default branch). Never read from the pushed commits.
  */
-async function repoAllowlist(gitDir: string, updates: readonly Pick<ClassifiedUpdate, 'oldOid'>[], file: string | null, env: NodeJS.ProcessEnv): Promise<{ allowlist: RepoAllowlist; notes: string[] }> {
+async function repoAllowlist(catFile: CatFileBatch, gitDir: string, updates: readonly Pick<ClassifiedUpdate, 'oldOid'>[], file: string | null, env: NodeJS.ProcessEnv): Promise<{ allowlist: RepoAllowlist; notes: string[] }> {
   if (file === null) return { allowlist: EMPTY_ALLOWLIST, notes: [] };
   // A new branch (all-zero old id) reads the default branch.
   const bases = [...new Set(updates.map((u) => (/^0+$/.test(u.oldOid) ? 'HEAD' : u.oldOid)))];
   const lists: RepoAllowlist[] = [];
   const notes: string[] = [];
-  const shown = await Promise.all(bases.map((base) => runGit(['show', `${base}:${file}`], { gitDir, env })));
-  for (const [i, result] of shown.entries()) {
-    if (result.code !== 0) continue;
-    const { allowlist, problem } = await parseRepoAllowlist(result.stdout);
+  const shown = await Promise.all(bases.map((base) => fileAt(catFile, gitDir, `${base}:${file}`, env)));
+  for (const [i, text] of shown.entries()) {
+    if (text === null) continue;
+    const { allowlist, problem } = await parseRepoAllowlist(text);
     if (problem) notes.push(`${file} at ${bases[i]!.slice(0, 12)} ignored: ${problem}`);
     lists.push(allowlist);
   }
   return { allowlist: mergeAllowlists(lists), notes };
+}
+
+/**
+ * What `git show <rev>:<path>` prints, or null where it fails. Most
+ * repositories have no allowlist file: one question to the cat-file process
+ * that sizes the blobs says so, without a git process of its own.
+ */
+async function fileAt(catFile: CatFileBatch, gitDir: string, name: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+  const show = async (): Promise<string | null> => {
+    const result = await runGit(['show', name], { gitDir, env });
+    return result.code === 0 ? result.stdout : null;
+  };
+  // cat-file reads one name per line; anything else is left to git show.
+  if (/[\n\r\0]/.test(name)) return show();
+  const info = await catFile.info(name);
+  if (info === null) return null;
+  if (info.type !== 'blob') return show();
+  const object = await catFile.read(name);
+  return object === null ? null : object.data.toString('utf8');
 }
 
 /** Compiles allowlist regexes; one that does not compile is skipped, never fatal. */
@@ -78,11 +98,12 @@ export async function scanContent(gitDir: string, graph: NewCommitGraph, updates
   const work = (async (): Promise<ContentResult> => {
     // Every git process starts before anything is scanned: the allowlist, the
     // diff, and the sizes of the blobs it names.
-    const allowlisted = repoAllowlist(gitDir, updates, policy.allowlist.repoFile, env);
+    const catFile = new CatFileBatch(gitDir, env);
+    const allowlisted = repoAllowlist(catFile, gitDir, updates, policy.allowlist.repoFile, env);
     allowlisted.catch(() => undefined);
     const processes = commits.length >= SPLIT_FROM_COMMITS && availableParallelism() > 1 ? 2 : 1;
     const diff = startDiff(gitDir, commits, env, { processes });
-    const sizes = new StreamedBlobSizes(gitDir, env, merges, commits);
+    const sizes = new StreamedBlobSizes(catFile, gitDir, env, merges, commits);
     try {
       const [[{ ContentChecker }, { lineMayHoldSecret, SecretScanner }], found] = await Promise.all([modules, allowlisted]);
       const progress = { addedBytes: 0 };
@@ -113,7 +134,7 @@ export async function scanContent(gitDir: string, graph: NewCommitGraph, updates
     } finally {
       // Stops git when the budget ran out mid-stream.
       diff.stop();
-      await sizes.close();
+      await catFile.close();
     }
   })();
   let timer: NodeJS.Timeout | undefined;

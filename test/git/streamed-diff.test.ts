@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { StreamedBlobSizes } from '../../src/git/blob-sizes.js';
 import { newCommitGraph } from '../../src/git/commits.js';
-import { changedBlobs, diffEvents, type DiffEvent } from '../../src/git/index.js';
+import { CatFileBatch, changedBlobs, diffEvents, type DiffEvent } from '../../src/git/index.js';
 import { commit, git, gitDirOf, newRepo } from './fixture.js';
 
 async function collect(gitDir: string, commits: string[], options: Parameters<typeof diffEvents>[3] = {}): Promise<DiffEvent[]> {
@@ -54,10 +54,11 @@ t.test('blob sizes from the patch stream are the list changedBlobs gives', async
   const graph = await newCommitGraph(gitDir, [git(repo, ['rev-parse', 'HEAD'])], undefined, { excludeRefs: ['*'] });
   t.equal(graph.commits[0], root);
   t.same([...graph.merges].map((c) => git(repo, ['log', '-1', '--format=%s', c])).sort(), ['clean merge', 'evil merge']);
-  const sizes = new StreamedBlobSizes(gitDir, undefined, graph.merges, graph.commits);
+  const catFile = new CatFileBatch(gitDir);
+  const sizes = new StreamedBlobSizes(catFile, gitDir, undefined, graph.merges, graph.commits);
   for (const event of await collect(gitDir, graph.commits)) if (event.kind === 'file') sizes.file(event);
   const streamed = await sizes.blobs(graph.commits);
-  await sizes.close();
+  await catFile.close();
   const raw = await changedBlobs(gitDir, graph.commits);
   const shape = (b: { commit: string; path: string; oid: string; size: number; mode: string }): string[] => [b.commit, b.path, b.oid, String(b.size), b.mode];
   t.same(streamed.map(shape), raw.map(shape));
