@@ -36,6 +36,8 @@ export function diffArgs(options: { renames?: boolean } = {}): string[] {
 const READ_AHEAD_BYTES = 32 * 1024 * 1024;
 /** The part being consumed keeps only this much ahead of the consumer; git waits on the pipe meanwhile. */
 const CURRENT_AHEAD_BYTES = 1024 * 1024;
+/** With a line filter, an empty batch is handed over after this much output without events. */
+const QUIET_BYTES = 256 * 1024;
 /** Raw output kept before the events are asked for. */
 const EARLY_BYTES = 1024 * 1024;
 
@@ -95,11 +97,16 @@ class DiffPart {
       if (options.progress) options.progress.addedBytes += parser.addedBytes - this.reported;
       this.reported = parser.addedBytes;
     };
+    let quiet = 0;
     this.take = (chunk: Buffer) => {
       const events = parser.push(chunk);
       count();
-      // With a filter most chunks yield nothing; one empty batch still lets the consumer check its budgets.
-      if (events.length > 0 || (keepEmpty && this.batches.length === 0)) this.enqueue(events);
+      quiet += chunk.length;
+      // With a filter most chunks yield nothing; an empty batch now and then still lets the consumer check its budgets.
+      if (events.length > 0 || (keepEmpty && quiet >= QUIET_BYTES && this.batches.length === 0)) {
+        quiet = 0;
+        this.enqueue(events);
+      }
     };
     for (const chunk of this.early.splice(0)) this.take(chunk);
     this.earlyBytes = 0;
