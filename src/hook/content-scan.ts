@@ -87,8 +87,7 @@ export interface ContentResult {
   notes: string[];
 }
 
-export async function scanContent(gitDir: string, graph: NewCommitGraph, updates: readonly Pick<ClassifiedUpdate, 'oldOid'>[], policy: PolicyConfig, env: NodeJS.ProcessEnv): Promise<ContentResult> {
-  const { commits, merges } = graph;
+export async function scanContent(gitDir: string, listing: Promise<NewCommitGraph>, updates: readonly Pick<ClassifiedUpdate, 'oldOid'>[], policy: PolicyConfig, env: NodeJS.ProcessEnv): Promise<ContentResult> {
   const started = Date.now();
   const deadline = started + policy.scan.timeBudget;
   const modules = checkerModules();
@@ -96,11 +95,19 @@ export async function scanContent(gitDir: string, graph: NewCommitGraph, updates
   let checker: { finish(): Finding[] } | undefined;
   let notes: string[] = [];
   const work = (async (): Promise<ContentResult> => {
-    // Every git process starts before anything is scanned: the allowlist, the
-    // diff, and the sizes of the blobs it names.
+    // Every git process starts before anything is scanned: the allowlist (with
+    // the listing of new commits), then the diff and the sizes of the blobs it names.
     const catFile = new CatFileBatch(gitDir, env);
     const allowlisted = repoAllowlist(catFile, gitDir, updates, policy.allowlist.repoFile, env);
     allowlisted.catch(() => undefined);
+    let graph: NewCommitGraph;
+    try {
+      graph = await listing;
+    } catch (error) {
+      await catFile.close();
+      throw error;
+    }
+    const { commits, merges } = graph;
     const processes = commits.length >= SPLIT_FROM_COMMITS && availableParallelism() > 1 ? 2 : 1;
     const diff = startDiff(gitDir, commits, env, { processes });
     const sizes = new StreamedBlobSizes(catFile, gitDir, env, merges, commits);

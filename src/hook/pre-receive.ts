@@ -2,11 +2,12 @@ import { basename, resolve } from 'node:path';
 import { loadConfigCached } from '../config/cached.js';
 import { isConfigError } from '../config/errors.js';
 import type { PushgateConfig } from '../config/index.js';
-import { newCommitGraph } from '../git/commits.js';
+import { newCommitGraph, type NewCommitGraph } from '../git/commits.js';
+import { isZeroOid } from '../git/oid.js';
 import { isAncestor } from '../git/repo.js';
 import { classifyUpdates, parseRefUpdates } from '../policy/classify.js';
 import { decide, pushOptionsFromEnv, type Outcome } from '../policy/decide.js';
-import type { Finding } from '../policy/types.js';
+import type { Finding, RefUpdate } from '../policy/types.js';
 import { preloadChecker, scanContent } from './content-scan.js';
 import { formatReport, type ResultReport } from './message.js';
 
@@ -49,6 +50,17 @@ export function repositoryName(gitDir: string, config?: PushgateConfig): string 
 }
 
 /**
+ * Whether `ancestor` is reachable from `descendant`. A push of one tip whose
+ * new commits have `ancestor` as a parent answers it from the listing of new
+ * commits (the usual fast-forward); otherwise git is asked.
+ */
+async function isAncestorOfPush(gitDir: string, updates: readonly RefUpdate[], listing: Promise<NewCommitGraph>, ancestor: string, descendant: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  const tips = new Set(updates.map((u) => u.newOid).filter((oid) => !isZeroOid(oid)));
+  if (tips.size === 1 && tips.has(descendant) && (await listing).boundary.has(ancestor)) return true;
+  return isAncestor(gitDir, ancestor, descendant, env);
+}
+
+/**
  * The pre-receive decision for one push. Fails closed: a config that does
  * not load, input that does not parse, or an error anywhere denies the push.
  */
@@ -70,20 +82,20 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
       return refused(repository, (error as Error).message, 'hook.bad-input', 'Push with a git client; the hook reads only git\'s own ref update lines.');
     }
     // git starts first; the modules only some steps need load while it runs.
-    const classifying = classifyUpdates(updates, (a, b) => isAncestor(input.gitDir, a, b, input.env));
     const listing = newCommitGraph(input.gitDir, updates.map((u) => u.newOid), input.env);
-    classifying.catch(() => undefined);
     listing.catch(() => undefined);
+    const scanning = scanContent(input.gitDir, listing, updates, config.policy, input.env);
+    scanning.catch(() => undefined);
+    const classifying = classifyUpdates(updates, (a, b) => isAncestorOfPush(input.gitDir, updates, listing, a, b, input.env));
+    classifying.catch(() => undefined);
     const refChecks = import('../policy/refs.js');
     const pushers = import('./pusher.js');
-    pushers.catch(() => undefined);
     const auditing = import('./audit-decision.js');
     refChecks.catch(() => undefined);
+    pushers.catch(() => undefined);
     auditing.catch(() => undefined);
     preloadChecker();
     const graph = await listing;
-    const scanning = scanContent(input.gitDir, graph, updates, config.policy, input.env);
-    scanning.catch(() => undefined);
     const classified = await classifying;
     const { checkRefUpdates } = await refChecks;
     const pusher = (await pushers).pusherFromEnv(input.env, config);
