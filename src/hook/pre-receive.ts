@@ -1,14 +1,11 @@
 import { basename, resolve } from 'node:path';
-import { loadConfigCached } from '../config/cached.js';
 import { isConfigError } from '../config/errors.js';
 import type { PushgateConfig } from '../config/index.js';
 import { newCommitGraph, type NewCommitGraph } from '../git/commits.js';
 import { isZeroOid } from '../git/oid.js';
-import { isAncestor } from '../git/repo.js';
 import { classifyUpdates, parseRefUpdates } from '../policy/classify.js';
-import { decide, pushOptionsFromEnv, type Outcome } from '../policy/decide.js';
+import type { Outcome } from '../policy/decide.js';
 import type { Finding, RefUpdate } from '../policy/types.js';
-import { preloadChecker, scanContent } from './content-scan.js';
 import { formatReport, type ResultReport } from './message.js';
 
 export interface HookRun {
@@ -57,6 +54,7 @@ export function repositoryName(gitDir: string, config?: PushgateConfig): string 
 async function isAncestorOfPush(gitDir: string, updates: readonly RefUpdate[], listing: Promise<NewCommitGraph>, ancestor: string, descendant: string, env: NodeJS.ProcessEnv): Promise<boolean> {
   const tips = new Set(updates.map((u) => u.newOid).filter((oid) => !isZeroOid(oid)));
   if (tips.size === 1 && tips.has(descendant) && (await listing).boundary.has(ancestor)) return true;
+  const { isAncestor } = await import('../git/repo.js');
   return isAncestor(gitDir, ancestor, descendant, env);
 }
 
@@ -66,8 +64,28 @@ async function isAncestorOfPush(gitDir: string, updates: readonly RefUpdate[], l
  */
 export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
   const started = Date.now();
+  // The listing of new commits needs neither the configuration nor most of
+  // the modules, so git starts on it first; everything else loads meanwhile.
+  let updates: RefUpdate[] | undefined;
+  let badInput: unknown;
+  try {
+    updates = parseRefUpdates(input.stdin);
+  } catch (error) {
+    badInput = error;
+  }
+  const listing = updates === undefined ? undefined : newCommitGraph(input.gitDir, updates.map((u) => u.newOid), input.env);
+  listing?.catch(() => undefined);
+  const modules = {
+    content: import('./content-scan.js'),
+    decide: import('../policy/decide.js'),
+    refs: import('../policy/refs.js'),
+    pusher: import('./pusher.js'),
+    audit: import('./audit-decision.js'),
+  };
+  for (const loading of Object.values(modules)) loading.catch(() => undefined);
   let config: PushgateConfig;
   try {
+    const { loadConfigCached } = await import('../config/cached.js');
     config = await loadConfigCached(input.configPath);
   } catch (error) {
     const problem = describeConfigFailure(error);
@@ -75,34 +93,25 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
   }
   const repository = repositoryName(input.gitDir, config);
   try {
-    let updates;
-    try {
-      updates = parseRefUpdates(input.stdin);
-    } catch (error) {
-      return refused(repository, (error as Error).message, 'hook.bad-input', 'Push with a git client; the hook reads only git\'s own ref update lines.');
+    if (updates === undefined || listing === undefined) {
+      return refused(repository, (badInput as Error).message, 'hook.bad-input', 'Push with a git client; the hook reads only git\'s own ref update lines.');
     }
-    // git starts first; the modules only some steps need load while it runs.
-    const listing = newCommitGraph(input.gitDir, updates.map((u) => u.newOid), input.env);
-    listing.catch(() => undefined);
-    const scanning = scanContent(input.gitDir, listing, updates, config.policy, input.env);
-    scanning.catch(() => undefined);
-    const classifying = classifyUpdates(updates, (a, b) => isAncestorOfPush(input.gitDir, updates, listing, a, b, input.env));
-    classifying.catch(() => undefined);
-    const refChecks = import('../policy/refs.js');
-    const pushers = import('./pusher.js');
-    const auditing = import('./audit-decision.js');
-    refChecks.catch(() => undefined);
-    pushers.catch(() => undefined);
-    auditing.catch(() => undefined);
+    const pushed = updates;
+    const { preloadChecker, scanContent } = await modules.content;
     preloadChecker();
+    const scanning = scanContent(input.gitDir, listing, pushed, config.policy, input.env);
+    scanning.catch(() => undefined);
+    const classifying = classifyUpdates(pushed, (a, b) => isAncestorOfPush(input.gitDir, pushed, listing, a, b, input.env));
+    classifying.catch(() => undefined);
     const graph = await listing;
     const classified = await classifying;
-    const { checkRefUpdates } = await refChecks;
-    const pusher = (await pushers).pusherFromEnv(input.env, config);
+    const { checkRefUpdates } = await modules.refs;
+    const pusher = (await modules.pusher).pusherFromEnv(input.env, config);
     const findings = checkRefUpdates(classified, pusher, config.policy);
     const commits = graph.commits;
     const content = await scanning;
     findings.push(...content.findings);
+    const { decide, pushOptionsFromEnv } = await modules.decide;
     const outcome = decide(findings, config.policy, pusher, pushOptionsFromEnv(input.env));
     // A park keeps the push in the queue; if it cannot be kept, the push is denied.
     const parked = outcome.decision === 'park'
@@ -118,7 +127,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
       ...(parked?.decision === 'park' ? { queueId: parked.queueId, waitCommand: parked.waitCommand } : {}),
       ...(parked?.decision === 'deny' ? { error: parked.error } : {}),
     };
-    const { recordDecision } = await auditing;
+    const { recordDecision } = await modules.audit;
     if (!(await recordDecision(config, report, pusher, classified, Date.now() - started)) && decision === 'allow') {
       return refused(repository, 'the decision could not be written to the audit log, so the push is refused', 'audit.unavailable', 'An administrator must check the audit log\'s disk and permissions; push again afterwards.');
     }
