@@ -7,7 +7,7 @@ import type { LineFilter } from '../git/diff-parser.js';
 import { startDiff } from '../git/diff-stream.js';
 import { runGit } from '../git/run.js';
 import { EMPTY_ALLOWLIST, mergeAllowlists, parseRepoAllowlist, type RepoAllowlist } from '../policy/allowlist.js';
-import { INCOMPLETE_RULE } from '../policy/decide.js';
+import { INCOMPLETE_RULE } from '../policy/incomplete.js';
 import type { ClassifiedUpdate, Finding } from '../policy/types.js';
 
 /** Thrown inside the scan when the budget runs out; becomes a scan.incomplete finding. */

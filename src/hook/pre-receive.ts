@@ -75,14 +75,8 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
   }
   const listing = updates === undefined ? undefined : newCommitGraph(input.gitDir, updates.map((u) => u.newOid), input.env);
   listing?.catch(() => undefined);
-  const modules = {
-    content: import('./content-scan.js'),
-    decide: import('../policy/decide.js'),
-    refs: import('../policy/refs.js'),
-    pusher: import('./pusher.js'),
-    audit: import('./audit-decision.js'),
-  };
-  for (const loading of Object.values(modules)) loading.catch(() => undefined);
+  const contentScan = import('./content-scan.js');
+  contentScan.catch(() => undefined);
   let config: PushgateConfig;
   try {
     const { loadConfigCached } = await import('../config/cached.js');
@@ -97,10 +91,18 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
       return refused(repository, (badInput as Error).message, 'hook.bad-input', 'Push with a git client; the hook reads only git\'s own ref update lines.');
     }
     const pushed = updates;
-    const { preloadChecker, scanContent } = await modules.content;
-    preloadChecker();
+    const { preloadChecker, scanContent } = await contentScan;
     const scanning = scanContent(input.gitDir, listing, pushed, config.policy, input.env);
     scanning.catch(() => undefined);
+    // Loaded while git works; the content checker's modules first.
+    preloadChecker();
+    const modules = {
+      decide: import('../policy/decide.js'),
+      refs: import('../policy/refs.js'),
+      pusher: import('./pusher.js'),
+      audit: import('./audit-decision.js'),
+    };
+    for (const loading of Object.values(modules)) loading.catch(() => undefined);
     const classifying = classifyUpdates(pushed, (a, b) => isAncestorOfPush(input.gitDir, pushed, listing, a, b, input.env));
     classifying.catch(() => undefined);
     const graph = await listing;
