@@ -84,3 +84,28 @@ export function timed(fn: () => void): number {
   fn();
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
+
+export interface Measured {
+  ms: number;
+  /** User + system CPU time of the command and of every process it waited for. */
+  cpuMs: number;
+  status: number | null;
+  stderr: string;
+}
+
+/**
+ * Runs a command under `sh` and reports its wall time and, from the shell's
+ * `times`, the CPU time of the command and its waited-for descendants: less
+ * sensitive than wall time to other work on a shared machine. The command's
+ * own standard output is not kept.
+ */
+export function measured(command: string, args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Measured {
+  const start = process.hrtime.bigint();
+  const result = spawnSync('sh', ['-c', '"$@" >/dev/null; status=$?; times; exit $status', 'sh', command, ...args], {
+    cwd: options.cwd, input: options.input, env: options.env ?? process.env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
+  });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const children = result.stdout.trimEnd().split('\n').at(-1) ?? '';
+  const [user = 0, system = 0] = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60_000 + Number(m[2]) * 1000);
+  return { ms, cpuMs: user + system, status: result.status, stderr: result.stderr };
+}

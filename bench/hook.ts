@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateHistory, median, scratch, sh, timed } from './fixtures.js';
+import { generateHistory, measured, median, scratch, sh } from './fixtures.js';
 
 const PUSHGATE = fileURLToPath(new URL('../../bin/pushgate.js', import.meta.url));
 
@@ -14,6 +13,10 @@ export interface SmallPushResult {
   withHookMs: number;
   withoutHookMs: number;
   addedMs: number;
+  /** CPU time (user + system) of the whole `git push`, hooks included; medians. */
+  withHookCpuMs: number;
+  withoutHookCpuMs: number;
+  addedCpuMs: number;
   runs: number;
 }
 
@@ -30,26 +33,27 @@ export function benchSmallPush(runs = 21): SmallPushResult {
     const work = join(dir, 'work');
     sh('git', ['init', '--quiet', '--initial-branch=main', work]);
     const git = (...args: string[]): string => sh('git', ['-c', 'user.name=Bench', '-c', 'user.email=bench@example.test', ...args], { cwd: work });
-    const measure = (remote: string, round: number): number => {
+    const measure = (remote: string, round: number): { ms: number; cpuMs: number } => {
       for (let f = 0; f < 5; f++) writeFileSync(join(work, `file${f}.ts`), `export const v${f} = ${round};\n// round ${round} file ${f}\n`);
       git('add', '-A');
       git('commit', '--quiet', '-m', `round ${round}`);
-      return timed(() => {
-        const result = spawnSync('git', ['push', '--quiet', remote, 'HEAD:refs/heads/main'], { cwd: work, encoding: 'utf8' });
-        if (result.status !== 0) throw new Error(`push failed: ${result.stderr}`);
-      });
+      const result = measured('git', ['push', '--quiet', remote, 'HEAD:refs/heads/main'], { cwd: work });
+      if (result.status !== 0) throw new Error(`push failed: ${result.stderr}`);
+      return result;
     };
     measure(guarded, -2);
     measure(plain, -1);
-    const withHook: number[] = [];
-    const without: number[] = [];
+    const withHook: { ms: number; cpuMs: number }[] = [];
+    const without: { ms: number; cpuMs: number }[] = [];
     for (let i = 0; i < runs; i++) {
       withHook.push(measure(guarded, i * 2));
       without.push(measure(plain, i * 2 + 1));
     }
-    const w = median(withHook);
-    const o = median(without);
-    return { withHookMs: w, withoutHookMs: o, addedMs: w - o, runs };
+    const w = median(withHook.map((r) => r.ms));
+    const o = median(without.map((r) => r.ms));
+    const wc = median(withHook.map((r) => r.cpuMs));
+    const oc = median(without.map((r) => r.cpuMs));
+    return { withHookMs: w, withoutHookMs: o, addedMs: w - o, withHookCpuMs: wc, withoutHookCpuMs: oc, addedCpuMs: wc - oc, runs };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -65,7 +69,11 @@ export interface LargePushResult {
   gitLogPipedMs: number;
   ratio: number;
   ratioPiped: number;
+  /** CPU time (user + system) of the hook and its git processes, and of `git log -p > /dev/null`; medians. */
+  hookCpuMs: number;
+  gitLogCpuMs: number;
   decision: string;
+  runs: number;
 }
 
 /**
@@ -73,7 +81,7 @@ export interface LargePushResult {
  * range. The server repository holds the objects but not the ref, as during
  * a push; the hook runs as git runs it (stdin `<old> <new> <ref>`).
  */
-export function benchLargePush(commits = 200, filesPerCommit = 5, linesPerFile = 1700): LargePushResult {
+export function benchLargePush(commits = 200, filesPerCommit = 5, linesPerFile = 1700, runs = 5): LargePushResult {
   const dir = scratch('large');
   try {
     const { repo, base, tip } = generateHistory(dir, commits, filesPerCommit, linesPerFile);
@@ -85,24 +93,26 @@ export function benchLargePush(commits = 200, filesPerCommit = 5, linesPerFile =
     sh('git', ['update-ref', 'refs/heads/main', base], { cwd: server });
     sh('git', ['update-ref', '-d', 'refs/heads/incoming'], { cwd: server });
     const diffBytes = Number(sh('sh', ['-c', `git log -p ${base}..${tip} | wc -c`], { cwd: server }).trim());
-    const logRuns: number[] = [];
+    const logRuns: { ms: number; cpuMs: number }[] = [];
     const pipedRuns: number[] = [];
-    const hookRuns: number[] = [];
+    const hookRuns: { ms: number; cpuMs: number }[] = [];
     let decision = '';
-    for (let i = 0; i < 3; i++) {
-      logRuns.push(timed(() => sh('sh', ['-c', `git log -p ${base}..${tip} > /dev/null`], { cwd: server })));
-      pipedRuns.push(timed(() => sh('sh', ['-c', `git log -p ${base}..${tip} | wc -c > /dev/null`], { cwd: server })));
-      hookRuns.push(timed(() => {
-        const result = spawnSync(process.execPath, [PUSHGATE, 'hook', 'pre-receive', '--config', config], {
-          cwd: server, input: `${base} ${tip} refs/heads/main\n`, encoding: 'utf8', env: { ...process.env, GIT_DIR: server }, maxBuffer: 256 * 1024 * 1024,
-        });
-        decision = /"decision":"(\w+)"/.exec(result.stderr)?.[1] ?? `exit ${result.status}`;
-      }));
+    for (let i = 0; i < runs; i++) {
+      logRuns.push(measured('git', ['log', '-p', `${base}..${tip}`], { cwd: server }));
+      pipedRuns.push(measured('sh', ['-c', `git log -p ${base}..${tip} | wc -c`], { cwd: server }).ms);
+      const hook = measured(process.execPath, [PUSHGATE, 'hook', 'pre-receive', '--config', config], {
+        cwd: server, input: `${base} ${tip} refs/heads/main\n`, env: { ...process.env, GIT_DIR: server },
+      });
+      decision = /"decision":"(\w+)"/.exec(hook.stderr)?.[1] ?? `exit ${hook.status}`;
+      hookRuns.push(hook);
     }
-    const hookMs = median(hookRuns);
-    const gitLogMs = median(logRuns);
+    const hookMs = median(hookRuns.map((r) => r.ms));
+    const gitLogMs = median(logRuns.map((r) => r.ms));
     const gitLogPipedMs = median(pipedRuns);
-    return { diffBytes, commits, hookMs, gitLogMs, gitLogPipedMs, ratio: hookMs / gitLogMs, ratioPiped: hookMs / gitLogPipedMs, decision };
+    return {
+      diffBytes, commits, hookMs, gitLogMs, gitLogPipedMs, ratio: hookMs / gitLogMs, ratioPiped: hookMs / gitLogPipedMs,
+      hookCpuMs: median(hookRuns.map((r) => r.cpuMs)), gitLogCpuMs: median(logRuns.map((r) => r.cpuMs)), decision, runs,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

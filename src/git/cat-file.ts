@@ -36,6 +36,7 @@ class BatchProcess {
   /** Bytes still to skip: the LF after a body. */
   private skip = 0;
   private dead: GitError | undefined;
+  private unsent: string[] = [];
 
   constructor(
     gitDir: string,
@@ -55,11 +56,21 @@ class BatchProcess {
     if (this.dead !== undefined) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
       this.queue.push({ resolve, reject });
-      this.proc.child.stdin!.write(`${name}\n`);
+      // Requests made in the same turn go to git in one write: one system call and one wake-up of git, not one per object.
+      if (this.unsent.length === 0) queueMicrotask(() => this.send());
+      this.unsent.push(name);
     });
   }
 
+  private send(): void {
+    const names = this.unsent;
+    if (names.length === 0) return;
+    this.unsent = [];
+    this.proc.child.stdin!.write(`${names.join('\n')}\n`);
+  }
+
   async close(): Promise<void> {
+    this.send();
     this.proc.child.stdin!.end();
     await this.proc.exited.catch(() => undefined);
   }
@@ -161,6 +172,13 @@ export class CatFileBatch {
     if (invalid !== undefined) return Promise.reject(invalid);
     this.check ??= new BatchProcess(this.gitDir, this.env, false);
     return this.check.request(name) as Promise<ObjectInfo | null>;
+  }
+
+  /** Starts a process ahead of the first request, so that its start-up overlaps other work. */
+  start(kind: 'contents' | 'check'): void {
+    if (this.closed) return;
+    if (kind === 'contents') this.contents ??= new BatchProcess(this.gitDir, this.env, true);
+    else this.check ??= new BatchProcess(this.gitDir, this.env, false);
   }
 
   /** Lets outstanding requests finish, then ends the processes. */

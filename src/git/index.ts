@@ -3,10 +3,11 @@ export { ZERO_OID, ZERO_OID_SHA256, zeroOid, isZeroOid, isFullOid, type ObjectFo
 export { withoutQuarantine, isQuarantined, QUARANTINE_VARIABLES } from './env.js';
 export { runGit, runGitOrThrow, spawnGit, type GitRunOptions, type GitSpawnOptions, type GitResult, type GitProcess } from './run.js';
 export { CatFileBatch, type GitObject, type ObjectInfo, type ObjectType } from './cat-file.js';
-export { newCommits, DEFAULT_EXCLUDED_REFS, type NewCommitsOptions } from './commits.js';
-export { diffEvents, type DiffStreamOptions } from './diff-stream.js';
+export { newCommits, newCommitGraph, DEFAULT_EXCLUDED_REFS, type NewCommitsOptions, type NewCommitGraph } from './commits.js';
+export { diffEvents, startDiff, type DiffRun, type DiffStartOptions, type DiffStreamOptions } from './diff-stream.js';
 export { DiffParser, type DiffEvent, type FileEvent, type LineEvent, type FileStatus, type LineFilter } from './diff-parser.js';
 export { changedBlobs, type ChangedBlob } from './blobs.js';
+export { StreamedBlobSizes } from './blob-sizes.js';
 export { updateRefs, createRef, deleteRef, readRefs, listRefs, type RefUpdate, type RefUpdateResult, type RefUpdateFailure } from './refs.js';
 export { migrateObjects, type MigrateResult } from './migrate.js';
 export { resolveRef, isAncestor, objectType, isBareRepo, objectFormat } from './repo.js';

@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { CHAINED_SUFFIX, type HookName } from './install.js';
+import type { HookName } from './install.js';
+
+/** A foreign hook kept and run by pushgate after its own checks. */
+export const CHAINED_SUFFIX = '.chained';
 
 /**
  * Runs a repository's own hook that pushgate's installation kept aside, with

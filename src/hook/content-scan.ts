@@ -1,10 +1,14 @@
+import { availableParallelism } from 'node:os';
 import type { PolicyConfig } from '../config/index.js';
-import { changedBlobs, diffEvents, runGit, type LineFilter } from '../git/index.js';
-import {
-  ContentChecker, EMPTY_ALLOWLIST, INCOMPLETE_RULE, mergeAllowlists, parseRepoAllowlist,
-  type ClassifiedUpdate, type Finding, type RepoAllowlist,
-} from '../policy/index.js';
-import { lineMayHoldSecret, SecretScanner } from '../scan/index.js';
+import { StreamedBlobSizes } from '../git/blob-sizes.js';
+import { CatFileBatch } from '../git/cat-file.js';
+import type { NewCommitGraph } from '../git/commits.js';
+import type { LineFilter } from '../git/diff-parser.js';
+import { startDiff } from '../git/diff-stream.js';
+import { runGit } from '../git/run.js';
+import { EMPTY_ALLOWLIST, mergeAllowlists, parseRepoAllowlist, type RepoAllowlist } from '../policy/allowlist.js';
+import { INCOMPLETE_RULE } from '../policy/incomplete.js';
+import type { ClassifiedUpdate, Finding } from '../policy/types.js';
 
 /** Thrown inside the scan when the budget runs out; becomes a scan.incomplete finding. */
 class BudgetExceeded extends Error {}
@@ -13,19 +17,39 @@ class BudgetExceeded extends Error {}
  * The allowlist file of each target branch as it was before the push (for a
  * new branch: the default branch). Never read from the pushed commits.
  */
-async function repoAllowlist(gitDir: string, updates: readonly ClassifiedUpdate[], file: string | null, env: NodeJS.ProcessEnv): Promise<{ allowlist: RepoAllowlist; notes: string[] }> {
+async function repoAllowlist(catFile: CatFileBatch, gitDir: string, updates: readonly Pick<ClassifiedUpdate, 'oldOid'>[], file: string | null, env: NodeJS.ProcessEnv): Promise<{ allowlist: RepoAllowlist; notes: string[] }> {
   if (file === null) return { allowlist: EMPTY_ALLOWLIST, notes: [] };
-  const bases = [...new Set(updates.map((u) => (u.kind === 'create' ? 'HEAD' : u.oldOid)).filter((b) => !/^0+$/.test(b)))];
+  // A new branch (all-zero old id) reads the default branch.
+  const bases = [...new Set(updates.map((u) => (/^0+$/.test(u.oldOid) ? 'HEAD' : u.oldOid)))];
   const lists: RepoAllowlist[] = [];
   const notes: string[] = [];
-  const shown = await Promise.all(bases.map((base) => runGit(['show', `${base}:${file}`], { gitDir, env })));
-  for (const [i, result] of shown.entries()) {
-    if (result.code !== 0) continue;
-    const { allowlist, problem } = await parseRepoAllowlist(result.stdout);
+  const shown = await Promise.all(bases.map((base) => fileAt(catFile, gitDir, `${base}:${file}`, env)));
+  for (const [i, text] of shown.entries()) {
+    if (text === null) continue;
+    const { allowlist, problem } = await parseRepoAllowlist(text);
     if (problem) notes.push(`${file} at ${bases[i]!.slice(0, 12)} ignored: ${problem}`);
     lists.push(allowlist);
   }
   return { allowlist: mergeAllowlists(lists), notes };
+}
+
+/**
+ * What `git show <rev>:<path>` prints, or null where it fails. Most
+ * repositories have no allowlist file: one question to the cat-file process
+ * that sizes the blobs says so, without a git process of its own.
+ */
+async function fileAt(catFile: CatFileBatch, gitDir: string, name: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+  const show = async (): Promise<string | null> => {
+    const result = await runGit(['show', name], { gitDir, env });
+    return result.code === 0 ? result.stdout : null;
+  };
+  // cat-file reads one name per line; anything else is left to git show.
+  if (/[\n\r\0]/.test(name)) return show();
+  const info = await catFile.info(name);
+  if (info === null) return null;
+  if (info.type !== 'blob') return show();
+  const object = await catFile.read(name);
+  return object === null ? null : object.data.toString('utf8');
 }
 
 /** Compiles allowlist regexes; one that does not compile is skipped, never fatal. */
@@ -39,6 +63,19 @@ function compile(patterns: readonly string[]): RegExp[] {
   });
 }
 
+/** Pushes of at least this many commits are diffed by two git processes when there are two CPUs. */
+const SPLIT_FROM_COMMITS = 16;
+
+/** What the content check needs besides git: loaded while git starts, since they take longer to load than git to answer. */
+function checkerModules() {
+  return Promise.all([import('../policy/content.js'), import('../scan/scanner.js')]);
+}
+
+/** Starts loading the checker's modules ahead of scanContent. */
+export function preloadChecker(): void {
+  checkerModules().catch(() => undefined);
+}
+
 /**
  * Checks the content of the new commits within the time budget and size cap.
  * Anything that stops the check short yields a scan.incomplete finding with
@@ -50,49 +87,62 @@ export interface ContentResult {
   notes: string[];
 }
 
-export async function scanContent(gitDir: string, commits: readonly string[], updates: readonly ClassifiedUpdate[], policy: PolicyConfig, env: NodeJS.ProcessEnv): Promise<ContentResult> {
+export async function scanContent(gitDir: string, listing: Promise<NewCommitGraph>, updates: readonly Pick<ClassifiedUpdate, 'oldOid'>[], policy: PolicyConfig, env: NodeJS.ProcessEnv): Promise<ContentResult> {
   const started = Date.now();
   const deadline = started + policy.scan.timeBudget;
-  let checker: ContentChecker | undefined;
+  const modules = checkerModules();
+  modules.catch(() => undefined);
+  let checker: { finish(): Finding[] } | undefined;
   let notes: string[] = [];
-  const incomplete = (why: string): Finding => ({
-    ruleId: INCOMPLETE_RULE.id, title: `the push could not be fully checked: ${why}`, action: policy.scan.onFailure, mode: 'enforce', fix: INCOMPLETE_RULE.fix,
-  });
   const work = (async (): Promise<ContentResult> => {
-    // git starts on the diff while the allowlist is read; nothing is scanned before both are there.
-    const allowlisted = repoAllowlist(gitDir, updates, policy.allowlist.repoFile, env);
-    const sizes = changedBlobs(gitDir, commits, env);
-    sizes.catch(() => undefined);
-    const progress = { addedBytes: 0 };
-    const lineFilter: LineFilter = policy.secrets.enabled ? lineMayHoldSecret : () => false;
-    const events = diffEvents(gitDir, commits, env, { lineFilter, progress })[Symbol.asyncIterator]();
-    const first = events.next();
-    first.catch(() => undefined);
-    const found = await allowlisted;
-    const allowlist = found.allowlist;
-    notes = found.notes;
-    const scanner = new SecretScanner({
-      allowlist: {
-        values: [...policy.allowlist.values, ...allowlist.values, ...compile(policy.allowlist.regexes)],
-        fingerprints: [...policy.allowlist.fingerprints, ...allowlist.fingerprints],
-      },
-    });
-    checker = new ContentChecker(policy, scanner, allowlist.paths);
+    // Every git process starts before anything is scanned: the allowlist (with
+    // the listing of new commits), then the diff and the sizes of the blobs it names.
+    const catFile = new CatFileBatch(gitDir, env);
+    const allowlisted = repoAllowlist(catFile, gitDir, updates, policy.allowlist.repoFile, env);
+    allowlisted.catch(() => undefined);
+    let graph: NewCommitGraph;
     try {
-      for (let next = await first; !next.done; next = await events.next()) {
-        for (const event of next.value) {
-          if (event.kind === 'file') checker.file(event);
-          else checker.line(event);
+      graph = await listing;
+    } catch (error) {
+      await catFile.close();
+      throw error;
+    }
+    const { commits, merges } = graph;
+    const processes = commits.length >= SPLIT_FROM_COMMITS && availableParallelism() > 1 ? 2 : 1;
+    const diff = startDiff(gitDir, commits, env, { processes });
+    const sizes = new StreamedBlobSizes(catFile, gitDir, env, merges, commits);
+    try {
+      const [[{ ContentChecker }, { lineMayHoldSecret, SecretScanner }], found] = await Promise.all([modules, allowlisted]);
+      const progress = { addedBytes: 0 };
+      const lineFilter: LineFilter = policy.secrets.enabled ? lineMayHoldSecret : () => false;
+      const events = diff.events({ lineFilter, progress });
+      const allowlist = found.allowlist;
+      notes = found.notes;
+      const scanner = new SecretScanner({
+        allowlist: {
+          values: [...policy.allowlist.values, ...allowlist.values, ...compile(policy.allowlist.regexes)],
+          fingerprints: [...policy.allowlist.fingerprints, ...allowlist.fingerprints],
+        },
+      });
+      const check = new ContentChecker(policy, scanner, allowlist.paths);
+      checker = check;
+      for await (const batch of events) {
+        for (const event of batch) {
+          if (event.kind === 'file') {
+            check.file(event);
+            sizes.file(event);
+          } else check.line(event);
         }
         if (progress.addedBytes > policy.scan.maxBytes) throw new BudgetExceeded(`more than ${policy.scan.maxBytes} bytes of changes`);
         if (Date.now() > deadline) throw new BudgetExceeded(`the time budget of ${policy.scan.timeBudget} ms ran out`);
       }
+      for (const blob of await sizes.blobs(commits)) check.blob(blob.path, blob.commit, blob.size);
+      return { findings: check.finish(), notes };
     } finally {
       // Stops git when the budget ran out mid-stream.
-      await events.return?.(undefined);
+      diff.stop();
+      await catFile.close();
     }
-    for (const blob of await sizes) checker.blob(blob.path, blob.commit, blob.size);
-    return { findings: checker.finish(), notes };
   })();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -103,7 +153,10 @@ export async function scanContent(gitDir: string, commits: readonly string[], up
   } catch (error) {
     const partial = checker?.finish() ?? [];
     const why = error instanceof BudgetExceeded ? error.message : `the scan failed (${(error as Error).message.split('\n')[0]})`;
-    return { findings: [...partial, incomplete(why)], notes };
+    const incomplete: Finding = {
+      ruleId: INCOMPLETE_RULE.id, title: `the push could not be fully checked: ${why}`, action: policy.scan.onFailure, mode: 'enforce', fix: INCOMPLETE_RULE.fix,
+    };
+    return { findings: [...partial, incomplete], notes };
   } finally {
     clearTimeout(timer);
   }

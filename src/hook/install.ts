@@ -2,12 +2,12 @@ import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from '
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isBareRepo, runGit, runGitOrThrow } from '../git/index.js';
+import { CHAINED_SUFFIX } from './chain.js';
 
 export const HOOK_NAMES = ['pre-receive', 'post-receive'] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
 const MARKER = '# pushgate hook shim';
-/** A foreign hook kept and run by pushgate after its own checks. */
-export const CHAINED_SUFFIX = '.chained';
+export { CHAINED_SUFFIX };
 
 export class HookInstallError extends Error {}
 

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { findConfigPath } from '../config/find.js';
-import { runChainedHook } from './chain.js';
 import { runPreReceive } from './pre-receive.js';
 
 /** Most pre-receive input is a few lines; a megabyte is far beyond any real push. */
@@ -34,11 +33,13 @@ export async function preReceiveMain(configArgument: string | undefined): Promis
   const run = await runPreReceive({ stdin, env: process.env, configPath, gitDir });
   process.stderr.write(run.output);
   if (run.exitCode !== 0) return run.exitCode;
+  const { runChainedHook } = await import('./chain.js');
   return runChainedHook(gitDir, 'pre-receive', stdin, process.env);
 }
 
 /** `pushgate hook post-receive`: the push is applied; run the repository's own post-receive, if kept. */
 export async function postReceiveMain(): Promise<number> {
   const stdin = await readStdin().catch(() => '');
+  const { runChainedHook } = await import('./chain.js');
   return runChainedHook(resolve(process.env.GIT_DIR ?? '.'), 'post-receive', stdin, process.env);
 }

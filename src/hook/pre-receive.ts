@@ -1,17 +1,12 @@
 import { basename, resolve } from 'node:path';
-import { loadConfigCached } from '../config/cached.js';
 import { isConfigError } from '../config/errors.js';
 import type { PushgateConfig } from '../config/index.js';
-import { isAncestor, newCommits } from '../git/index.js';
-import {
-  checkRefUpdates, classifyUpdates, decide, parseRefUpdates, pushOptionsFromEnv,
-  type Finding, type Outcome,
-} from '../policy/index.js';
-import { parkForReview } from '../queue/hook.js';
-import { recordDecision } from './audit-decision.js';
-import { scanContent } from './content-scan.js';
+import { newCommitGraph, type NewCommitGraph } from '../git/commits.js';
+import { isZeroOid } from '../git/oid.js';
+import { classifyUpdates, parseRefUpdates } from '../policy/classify.js';
+import type { Outcome } from '../policy/decide.js';
+import type { Finding, RefUpdate } from '../policy/types.js';
 import { formatReport, type ResultReport } from './message.js';
-import { pusherFromEnv } from './pusher.js';
 
 export interface HookRun {
   /** 0 lets git apply the push; anything else refuses it. */
@@ -52,13 +47,39 @@ export function repositoryName(gitDir: string, config?: PushgateConfig): string 
 }
 
 /**
+ * Whether `ancestor` is reachable from `descendant`. A push of one tip whose
+ * new commits have `ancestor` as a parent answers it from the listing of new
+ * commits (the usual fast-forward); otherwise git is asked.
+ */
+async function isAncestorOfPush(gitDir: string, updates: readonly RefUpdate[], listing: Promise<NewCommitGraph>, ancestor: string, descendant: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  const tips = new Set(updates.map((u) => u.newOid).filter((oid) => !isZeroOid(oid)));
+  if (tips.size === 1 && tips.has(descendant) && (await listing).boundary.has(ancestor)) return true;
+  const { isAncestor } = await import('../git/repo.js');
+  return isAncestor(gitDir, ancestor, descendant, env);
+}
+
+/**
  * The pre-receive decision for one push. Fails closed: a config that does
  * not load, input that does not parse, or an error anywhere denies the push.
  */
 export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
   const started = Date.now();
+  // The listing of new commits needs neither the configuration nor most of
+  // the modules, so git starts on it first; everything else loads meanwhile.
+  let updates: RefUpdate[] | undefined;
+  let badInput: unknown;
+  try {
+    updates = parseRefUpdates(input.stdin);
+  } catch (error) {
+    badInput = error;
+  }
+  const listing = updates === undefined ? undefined : newCommitGraph(input.gitDir, updates.map((u) => u.newOid), input.env);
+  listing?.catch(() => undefined);
+  const contentScan = import('./content-scan.js');
+  contentScan.catch(() => undefined);
   let config: PushgateConfig;
   try {
+    const { loadConfigCached } = await import('../config/cached.js');
     config = await loadConfigCached(input.configPath);
   } catch (error) {
     const problem = describeConfigFailure(error);
@@ -66,24 +87,37 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
   }
   const repository = repositoryName(input.gitDir, config);
   try {
-    let updates;
-    try {
-      updates = parseRefUpdates(input.stdin);
-    } catch (error) {
-      return refused(repository, (error as Error).message, 'hook.bad-input', 'Push with a git client; the hook reads only git\'s own ref update lines.');
+    if (updates === undefined || listing === undefined) {
+      return refused(repository, (badInput as Error).message, 'hook.bad-input', 'Push with a git client; the hook reads only git\'s own ref update lines.');
     }
-    const pusher = pusherFromEnv(input.env, config);
-    const [classified, commits] = await Promise.all([
-      classifyUpdates(updates, (a, b) => isAncestor(input.gitDir, a, b, input.env)),
-      newCommits(input.gitDir, updates.map((u) => u.newOid), input.env),
-    ]);
+    const pushed = updates;
+    const { preloadChecker, scanContent } = await contentScan;
+    const scanning = scanContent(input.gitDir, listing, pushed, config.policy, input.env);
+    scanning.catch(() => undefined);
+    // Loaded while git works; the content checker's modules first.
+    preloadChecker();
+    const modules = {
+      decide: import('../policy/decide.js'),
+      refs: import('../policy/refs.js'),
+      pusher: import('./pusher.js'),
+      audit: import('./audit-decision.js'),
+    };
+    for (const loading of Object.values(modules)) loading.catch(() => undefined);
+    const classifying = classifyUpdates(pushed, (a, b) => isAncestorOfPush(input.gitDir, pushed, listing, a, b, input.env));
+    classifying.catch(() => undefined);
+    const graph = await listing;
+    const classified = await classifying;
+    const { checkRefUpdates } = await modules.refs;
+    const pusher = (await modules.pusher).pusherFromEnv(input.env, config);
     const findings = checkRefUpdates(classified, pusher, config.policy);
-    const content = await scanContent(input.gitDir, commits, classified, config.policy, input.env);
+    const commits = graph.commits;
+    const content = await scanning;
     findings.push(...content.findings);
+    const { decide, pushOptionsFromEnv } = await modules.decide;
     const outcome = decide(findings, config.policy, pusher, pushOptionsFromEnv(input.env));
     // A park keeps the push in the queue; if it cannot be kept, the push is denied.
     const parked = outcome.decision === 'park'
-      ? await parkForReview({
+      ? await (await import('../queue/hook.js')).parkForReview({
         gitDir: input.gitDir, env: input.env, config, repository, updates: classified, pusher, findings: outcome.findings, commits,
         reviewRequested: outcome.reviewRequested, ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
       })
@@ -95,6 +129,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
       ...(parked?.decision === 'park' ? { queueId: parked.queueId, waitCommand: parked.waitCommand } : {}),
       ...(parked?.decision === 'deny' ? { error: parked.error } : {}),
     };
+    const { recordDecision } = await modules.audit;
     if (!(await recordDecision(config, report, pusher, classified, Date.now() - started)) && decision === 'allow') {
       return refused(repository, 'the decision could not be written to the audit log, so the push is refused', 'audit.unavailable', 'An administrator must check the audit log\'s disk and permissions; push again afterwards.');
     }

@@ -1,4 +1,4 @@
-import { isZeroOid } from '../git/index.js';
+import { isZeroOid } from '../git/oid.js';
 import type { ClassifiedUpdate, RefUpdate, UpdateKind } from './types.js';
 
 const OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;

@@ -10,6 +10,8 @@ export const LIMIT_RULES = {
   deletedFiles: { id: 'limit.deleted-files', title: 'push deletes more files than the limit (mass deletion)', fix: 'Check that the deletions are intended; a reviewer must accept them.' },
 } as const;
 
+const PATH_CACHE_LIMIT = 4096;
+
 const SECRET_FILE_FIX = 'Remove the file from the commits (git rm --cached, rewrite the unpushed commits) and rotate what it held.';
 
 function globMatch(path: string, pattern: string): boolean {
@@ -27,6 +29,7 @@ export class ContentChecker {
   private readonly changed = new Set<string>();
   private readonly deleted = new Set<string>();
   private readonly skipPaths: readonly string[];
+  private readonly scanned = new Map<string, boolean>();
 
   constructor(
     private readonly policy: PolicyConfig,
@@ -42,8 +45,16 @@ export class ContentChecker {
     this.findings.push(finding);
   }
 
+  /** Asked for every candidate line: the glob matching is done once per path. */
   private scansPath(path: string): boolean {
-    return this.policy.secrets.enabled && !this.skipPaths.some((p) => globMatch(path, p));
+    if (!this.policy.secrets.enabled) return false;
+    let scans = this.scanned.get(path);
+    if (scans === undefined) {
+      scans = !this.skipPaths.some((p) => globMatch(path, p));
+      if (this.scanned.size >= PATH_CACHE_LIMIT) this.scanned.clear();
+      this.scanned.set(path, scans);
+    }
+    return scans;
   }
 
   file(event: FileEvent): void {

@@ -1,9 +1,10 @@
 import type { PolicyConfig } from '../config/index.js';
 // Not the config index: that would load the schema library on every push.
 import { ruleIdMatches } from '../config/rule-ids.js';
+import { INCOMPLETE_RULE } from './incomplete.js';
 import type { Decision, Finding, PushOptions, Pusher } from './types.js';
 
-export const INCOMPLETE_RULE = { id: 'scan.incomplete', fix: 'The push could not be fully checked; a reviewer decides, or split it into smaller pushes.' };
+export { INCOMPLETE_RULE };
 
 /**
  * Rules no override or audit mode can soften: the queue's namespace is never

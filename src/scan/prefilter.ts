@@ -18,41 +18,74 @@ export interface PrefilterResult {
   encodedAt: number;
 }
 
-export class Prefilter {
+/** The automaton, built on first need. */
+interface Tables {
   /** Every UTF-16 code unit's class, so the loop needs no range check. */
-  private readonly classOf = new Uint8Array(65536);
-  private readonly classes: number;
+  classOf: Uint8Array;
+  classes: number;
   /** Transitions, indexed by row (state × classes) + class, holding the target's row. */
-  private readonly delta: Int32Array;
+  delta: Int32Array;
   /** Indexed by row: 1 when the state ends at least one keyword. */
-  private readonly accepting: Uint8Array;
+  accepting: Uint8Array;
   /** For each state: the rule indices its keywords (and their suffixes) stand for. */
-  private readonly outputs: Int32Array[];
+  outputs: Int32Array[];
+  /**
+   * For mayMatch, which stops at the first accepting state: each byte's class,
+   * negative for the base64/hex alphabet; and the transitions with -1 for
+   * "reaches an accepting state". One table read fewer per byte each.
+   */
+  byteInfo: Int32Array;
+  deltaOrAccept: Int32Array;
+}
+
+/**
+ * Below this many bytes seen by mayMatch, building the automaton costs more
+ * than searching for each keyword: most pushes are a few lines.
+ */
+const DIRECT_SEARCH_BYTES = 16 * 1024;
+
+export class Prefilter {
+  private readonly keywords: { word: string; rule: number }[] = [];
+  /** Each distinct keyword once, for the direct search. */
+  private readonly words: string[];
   private readonly alwaysOn: number[];
   private readonly seenEpoch: Uint32Array;
   private epoch = 0;
+  private built: Tables | undefined;
+  private searched = 0;
+  private readonly searchable: boolean;
 
   constructor(ruleKeywords: readonly (readonly string[])[]) {
     const alwaysOn: number[] = [];
-    const keywords: { word: string; rule: number }[] = [];
     ruleKeywords.forEach((words, rule) => {
       if (words.length === 0) alwaysOn.push(rule);
-      for (const word of words) keywords.push({ word: word.toLowerCase(), rule });
+      for (const word of words) {
+        const lower = word.toLowerCase();
+        for (const ch of lower) if (ch.charCodeAt(0) >= 128) throw new Error(`keyword ${JSON.stringify(word)}: only ASCII keywords are supported`);
+        this.keywords.push({ word: lower, rule });
+      }
     });
     this.alwaysOn = alwaysOn;
     this.seenEpoch = new Uint32Array(ruleKeywords.length);
+    this.words = [...new Set(this.keywords.map((k) => k.word))];
+    // An empty keyword is in every line, and the automaton says so only for non-empty ones: it goes that way.
+    this.searchable = !this.words.includes('');
+  }
 
+  private tables(): Tables {
+    if (this.built !== undefined) return this.built;
+    const keywords = this.keywords;
+    const classOf = new Uint8Array(65536);
     // Class 0 is "any character no keyword uses"; upper-case letters share their lower-case class.
     let next = 1;
     for (const { word } of keywords) {
       for (const ch of word) {
         const code = ch.charCodeAt(0);
-        if (code >= 128) throw new Error(`keyword ${JSON.stringify(word)}: only ASCII keywords are supported`);
-        if (this.classOf[code] === 0) this.classOf[code] = next++;
+        if (classOf[code] === 0) classOf[code] = next++;
       }
     }
-    for (let c = 65; c <= 90; c++) this.classOf[c] = this.classOf[c + 32]!;
-    this.classes = next;
+    for (let c = 65; c <= 90; c++) classOf[c] = classOf[c + 32]!;
+    const classes = next;
 
     // Trie.
     const goto: Map<number, number>[] = [new Map()];
@@ -60,7 +93,7 @@ export class Prefilter {
     for (const { word, rule } of keywords) {
       let state = 0;
       for (const ch of word) {
-        const cls = this.classOf[ch.charCodeAt(0)]!;
+        const cls = classOf[ch.charCodeAt(0)]!;
         let target = goto[state]!.get(cls);
         if (target === undefined) {
           target = goto.length;
@@ -75,10 +108,10 @@ export class Prefilter {
 
     // Breadth-first: failure links, merged outputs, dense transitions.
     const states = goto.length;
-    const delta = new Int32Array(states * this.classes);
+    const delta = new Int32Array(states * classes);
     const fail = new Int32Array(states);
     const queue: number[] = [];
-    for (let cls = 0; cls < this.classes; cls++) {
+    for (let cls = 0; cls < classes; cls++) {
       const target = goto[0]!.get(cls);
       delta[cls] = target ?? 0;
       if (target !== undefined) queue.push(target);
@@ -86,28 +119,32 @@ export class Prefilter {
     for (let head = 0; head < queue.length; head++) {
       const state = queue[head]!;
       for (const rule of ruleSets[fail[state]!]!) ruleSets[state]!.add(rule);
-      for (let cls = 0; cls < this.classes; cls++) {
+      for (let cls = 0; cls < classes; cls++) {
         const target = goto[state]!.get(cls);
         if (target === undefined) {
-          delta[state * this.classes + cls] = delta[fail[state]! * this.classes + cls]!;
+          delta[state * classes + cls] = delta[fail[state]! * classes + cls]!;
         } else {
-          fail[target] = delta[fail[state]! * this.classes + cls]!;
-          delta[state * this.classes + cls] = target;
+          fail[target] = delta[fail[state]! * classes + cls]!;
+          delta[state * classes + cls] = target;
           queue.push(target);
         }
       }
     }
-    for (let i = 0; i < delta.length; i++) delta[i] = delta[i]! * this.classes;
-    this.delta = delta;
-    this.accepting = new Uint8Array(delta.length);
+    for (let i = 0; i < delta.length; i++) delta[i] = delta[i]! * classes;
+    const accepting = new Uint8Array(delta.length);
     ruleSets.forEach((set, state) => {
-      if (set.size > 0) this.accepting[state * this.classes] = 1;
+      if (set.size > 0) accepting[state * classes] = 1;
     });
-    this.outputs = ruleSets.map((set) => Int32Array.from([...set].sort((a, b) => a - b)));
+    const outputs = ruleSets.map((set) => Int32Array.from([...set].sort((a, b) => a - b)));
+    const deltaOrAccept = delta.map((row) => (accepting[row] === 1 ? -1 : row));
+    const byteInfo = new Int32Array(256);
+    for (let b = 0; b < 256; b++) byteInfo[b] = classOf[b]! | (ENCODED_MASK[b]! & 0x80000000);
+    this.built = { classOf, classes, delta, accepting, outputs, byteInfo, deltaOrAccept };
+    return this.built;
   }
 
   run(line: string): PrefilterResult {
-    const { classOf, classes, delta, accepting, outputs } = this;
+    const { classOf, classes, delta, accepting, outputs } = this.tables();
     const seen = this.seenEpoch;
     if (++this.epoch === 0xffffffff) this.resetEpoch();
     const epoch = this.epoch;
@@ -149,15 +186,36 @@ export class Prefilter {
    */
   mayMatch(buf: Uint8Array, start: number, end: number): boolean {
     if (this.alwaysOn.length > 0) return true;
-    const { classOf, delta, accepting } = this;
+    let tables = this.built;
+    if (tables === undefined) {
+      this.searched += end - start;
+      if (this.searchable && this.searched <= DIRECT_SEARCH_BYTES) return this.searchDirectly(buf, start, end);
+      tables = this.tables();
+    }
+    const { byteInfo, deltaOrAccept } = tables;
     let row = 0;
     let run = 0;
     for (let i = start; i < end; i++) {
-      const code = buf[i]!;
-      row = delta[row + classOf[code]!]!;
-      run = (run + 1) & ENCODED_MASK[code]!;
-      if (accepting[row] === 1 || run === MIN_ENCODED_LENGTH) return true;
+      const info = byteInfo[buf[i]!]!;
+      row = deltaOrAccept[row + (info & 0xffff)]!;
+      // info >> 31 is -1 for the alphabet (keeps the run) and 0 otherwise (resets it).
+      run = (run + 1) & (info >> 31);
+      if (row < 0 || run === MIN_ENCODED_LENGTH) return true;
     }
+    return false;
+  }
+
+  /** mayMatch without the automaton: the same answer, from a search for each keyword. */
+  private searchDirectly(buf: Uint8Array, start: number, end: number): boolean {
+    let run = 0;
+    for (let i = start; i < end; i++) {
+      run = (run + 1) & ENCODED_MASK[buf[i]!]!;
+      if (run === MIN_ENCODED_LENGTH) return true;
+    }
+    // Latin-1 keeps one character per byte; lower-casing it folds A-Z as the
+    // automaton does and never turns a byte of 0x80 or more into ASCII.
+    const text = Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1').toLowerCase();
+    for (const word of this.words) if (text.includes(word)) return true;
     return false;
   }
 

@@ -173,6 +173,30 @@ t.test('allowlist: honoured from the target branch, ignored when added by the pu
   t.equal(later.result?.decision, 'allow', later.output);
 });
 
+t.test('allowlist: a malformed file on the target branch is ignored with a note, and so is a directory in its place', async (t) => {
+  server.setConfig(['policy', 'rules'], { 'path.pushgate': { action: 'off' } });
+  work.commit('broken allowlist', { '.pushgate/allowlist.yaml': 'fingerprints: [unclosed\n' });
+  t.equal(work.push(['origin', 'main']).code, 0);
+  const token = gh(rng);
+  work.commit('secret under a broken allowlist', { 'src/broken.ts': `export const k = "${token}";\n` });
+  const broken = work.push(['origin', 'main']);
+  t.equal(broken.result?.decision, 'deny', broken.output);
+  t.match(broken.output, /pushgate: note: \.pushgate\/allowlist\.yaml at [0-9a-f]{12} ignored: not YAML/);
+  resetToRemote();
+  work.git('rm', '--quiet', '.pushgate/allowlist.yaml');
+  work.commit('allowlist path is a directory', { '.pushgate/allowlist.yaml/inner.txt': 'x\n' });
+  t.equal(work.push(['origin', 'main']).code, 0);
+  work.commit('secret under a directory', { 'src/dir.ts': `export const k = "${token}";\n` });
+  const directory = work.push(['origin', 'main']);
+  t.equal(directory.result?.decision, 'deny', directory.output);
+  t.match(directory.output, /pushgate: note: \.pushgate\/allowlist\.yaml at [0-9a-f]{12} ignored/);
+  resetToRemote();
+  work.git('rm', '--quiet', '-r', '.pushgate/allowlist.yaml');
+  work.commit('allowlist gone');
+  t.equal(work.push(['origin', 'main']).code, 0);
+  server.setConfig(['policy', 'rules'], {});
+});
+
 t.test('push options: review turns a secret deny into a park; the reason is recorded', async (t) => {
   const token = gh(rng);
   work.commit('false positive', { 'docs/example.md': `token: ${token}\n` });

@@ -30,6 +30,23 @@ t.test('force push to main is denied and main is unchanged', async (t) => {
   work.git('reset', '--quiet', '--hard', 'origin/main');
 });
 
+t.test('a force push is seen when another ref of the same push builds on the old tip', async (t) => {
+  // The old tip of main is a parent of the other branch's new commit, but not an ancestor of main's new tip.
+  const before = run('git', ['--git-dir', remote, 'rev-parse', 'main']).trim();
+  work.git('checkout', '--quiet', '-b', 'builds-on-main', before);
+  work.commit('on top of main', { 'side.txt': 'side\n' });
+  work.git('checkout', '--quiet', 'main');
+  work.git('reset', '--quiet', '--hard', first);
+  work.commit('rewritten again', { 'other.txt': 'y\n' });
+  const pushed = work.push(['--force', 'origin', 'main', 'builds-on-main']);
+  t.equal(pushed.result?.decision, 'deny', pushed.output);
+  t.match(pushed.result?.findings, [{ rule: 'ref.force-push', ref: 'refs/heads/main' }]);
+  t.equal(run('git', ['--git-dir', remote, 'rev-parse', 'main']).trim(), before, 'main did not move');
+  work.git('fetch', '--quiet', 'origin');
+  work.git('reset', '--quiet', '--hard', 'origin/main');
+  work.git('branch', '--quiet', '-D', 'builds-on-main');
+});
+
 t.test('deleting main is denied', async (t) => {
   const pushed = work.push(['origin', ':main']);
   t.equal(pushed.result?.decision, 'deny');
