@@ -46,3 +46,60 @@ t.test('the installed entry point prints the same help', async (t) => {
     t.match(shown.stdout, /^Examples?( \([^)]*\))?:$/m, `${args.join(' ')} shows an example`);
   }
 });
+
+/** Shell words of one example line: quotes honoured, a trailing comment or a pipe, redirection or `&&` ends it. */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === "'" || c === '"') {
+      const end = line.indexOf(c, i + 1);
+      if (end < 0) throw new Error(`unclosed quote in: ${line}`);
+      word = (word ?? '') + line.slice(i + 1, end);
+      i = end;
+    } else if (/\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (word === undefined && (c === '#' || c === '|' || c === '>' || c === '<' || c === '&' || c === ';')) {
+      break;
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+/** The `pushgate …` command lines of a help text's Example section, continuation lines joined. */
+function exampleCommands(help: string): string[] {
+  const section = help.slice(help.search(/^Examples?/m)).split('\n').slice(1).join('\n').replace(/\\\n\s*/g, '');
+  return section.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('pushgate '));
+}
+
+t.test('every pushgate example in --help parses: its command, options and arguments exist', async (t) => {
+  // A second program whose commands do nothing, so parsing checks the example without running it.
+  const program = buildProgram({ code: 0 });
+  let errors = '';
+  for (const { path, command } of walk(program)) {
+    command.exitOverride();
+    command.configureOutput({ writeOut: () => {}, writeErr: (s) => { errors += s; } });
+    if (path.length > 0) command.action(() => {});
+  }
+  let checked = 0;
+  for (const { path, command } of commands) {
+    for (const example of exampleCommands(helpOf(command))) {
+      const args = shellWords(example).slice(1);
+      errors = '';
+      let failure = '';
+      try {
+        await program.parseAsync(args, { from: 'user' });
+      } catch (error) {
+        failure = `${(error as Error).message} ${errors}`;
+      }
+      t.equal(failure, '', `pushgate ${path.join(' ')} --help: ${example}`);
+      checked++;
+    }
+  }
+  t.ok(checked >= commands.length, `${checked} examples parsed`);
+});
