@@ -1,19 +1,5 @@
 import { Command, CommanderError } from 'commander';
 import { CertError } from '../sshcert/index.js';
-import { registerAuditCommands } from './audit.js';
-import { registerCaCommands } from './ca.js';
-import { registerCertCommands } from './cert.js';
-import { registerConfigCommands } from './config.js';
-import { registerDevCommand } from './dev.js';
-import { registerHookCommands } from './hook.js';
-import { registerInitCommand } from './init.js';
-import { registerLoginCommand } from './login.js';
-import { registerQueueCommands } from './queue.js';
-import { registerRepoCommands } from './repo.js';
-import { registerServeCommand } from './serve.js';
-import { registerShellCommand } from './shell.js';
-import { registerSshCommand } from './ssh.js';
-import { registerScanCommand } from './scan.js';
 import { packageVersion } from './version.js';
 import { CliError, EXIT_ERROR, EXIT_OK } from './exit.js';
 
@@ -22,7 +8,37 @@ export interface CommandResult {
   code: number;
 }
 
-export function buildProgram(result: CommandResult): Command {
+type Register = (program: Command, result: CommandResult) => void;
+
+/**
+ * Each top-level command's module, in the order `--help` lists them. Loaded
+ * on demand: together they pull in ssh2, zod, winston, yaml, jose and the
+ * rest (about 300 ms), while `pushgate ssh` runs before every git command and
+ * `pushgate shell` on every sshd connection.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  init: async () => (await import('./init.js')).registerInitCommand,
+  config: async () => (await import('./config.js')).registerConfigCommands,
+  repo: async () => (await import('./repo.js')).registerRepoCommands,
+  queue: async () => (await import('./queue.js')).registerQueueCommands,
+  hook: async () => (await import('./hook.js')).registerHookCommands,
+  scan: async () => (await import('./scan.js')).registerScanCommand,
+  ca: async () => (await import('./ca.js')).registerCaCommands,
+  cert: async () => (await import('./cert.js')).registerCertCommands,
+  serve: async () => (await import('./serve.js')).registerServeCommand,
+  shell: async () => (await import('./shell.js')).registerShellCommand,
+  login: async () => (await import('./login.js')).registerLoginCommand,
+  ssh: async () => (await import('./ssh.js')).registerSshCommand,
+  audit: async () => (await import('./audit.js')).registerAuditCommands,
+  dev: async () => (await import('./dev.js')).registerDevCommand,
+};
+
+/**
+ * The commander program. With `only` naming a top-level command, just that
+ * command is registered (what `main` does when the command line names one);
+ * otherwise all of them, for the full help and for suggestions on a typo.
+ */
+export async function buildProgram(result: CommandResult, only?: string): Promise<Command> {
   const program = new Command('pushgate')
     .description('Guardrails for git push over SSH: certificate-only access, pre-receive policy and secret scanning, reviewed pending pushes.')
     .version(packageVersion(), '-V, --version')
@@ -38,20 +54,8 @@ export function buildProgram(result: CommandResult): Command {
     ].join('\n'))
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
-  registerInitCommand(program, result);
-  registerConfigCommands(program, result);
-  registerRepoCommands(program, result);
-  registerQueueCommands(program, result);
-  registerHookCommands(program, result);
-  registerScanCommand(program, result);
-  registerCaCommands(program, result);
-  registerCertCommands(program, result);
-  registerServeCommand(program, result);
-  registerShellCommand(program, result);
-  registerLoginCommand(program, result);
-  registerSshCommand(program, result);
-  registerAuditCommands(program, result);
-  registerDevCommand(program, result);
+  const names = only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
+  for (const register of await Promise.all(names.map((name) => COMMANDS[name]!()))) register(program, result);
   return program;
 }
 
@@ -63,7 +67,7 @@ function applyExitOverride(command: Command): void {
 /** Runs the CLI and resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const result: CommandResult = { code: EXIT_OK };
-  const program = buildProgram(result);
+  const program = await buildProgram(result, argv[2]);
   applyExitOverride(program);
   try {
     await program.parseAsync(argv);

@@ -2,7 +2,12 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Command } from 'commander';
 import { TokenSourceError } from '../identity/token-source.js';
-import { AgentState, defaultStateDir, ensureFreshCertificate, sshArguments } from '../issuance/index.js';
+// The agent's side only: the issuance index also loads the server's signing
+// service and its config schema, which `pushgate ssh` (run before every git
+// command) would pay for each time.
+import { AgentState, defaultStateDir } from '../issuance/agent-state.js';
+import { ensureFreshCertificate } from '../issuance/renewal.js';
+import { sshArguments } from '../issuance/ssh-command.js';
 import type { CommandResult } from './main.js';
 
 /** What ssh itself exits with when it cannot connect or authenticate. */

@@ -18,7 +18,7 @@ function helpOf(command: Command): string {
   return text;
 }
 
-const commands = walk(buildProgram({ code: 0 }));
+const commands = walk(await buildProgram({ code: 0 }));
 
 t.test('the walk finds the whole command tree', async (t) => {
   const names = commands.map((c) => c.path.join(' '));
@@ -79,7 +79,7 @@ function exampleCommands(help: string): string[] {
 
 t.test('every pushgate example in --help parses: its command, options and arguments exist', async (t) => {
   // A second program whose commands do nothing, so parsing checks the example without running it.
-  const program = buildProgram({ code: 0 });
+  const program = await buildProgram({ code: 0 });
   let errors = '';
   for (const { path, command } of walk(program)) {
     command.exitOverride();
