@@ -12,4 +12,4 @@ export function loadCliConfig(explicit: string | undefined): PushgateConfig {
   }
 }
 
-export const CONFIG_OPTION_HELP = 'config file (default: $PUSHGATE_CONFIG, then /etc/pushgate/pushgate.yaml)';
+export { CONFIG_OPTION_HELP } from './config-option.js';

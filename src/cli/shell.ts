@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { openAudit } from '../audit/index.js';
-import { createOperatorLog, silentLog, Trust, TrustError } from '../gateway/index.js';
 import { UNKNOWN_PRINCIPAL } from '../gateway/events.js';
+import { silentLog } from '../gateway/operator-log.js';
+import { Trust, TrustError } from '../gateway/trust.js';
 import { describeOffer, principalsFor, runShell } from '../shell/index.js';
-import { CONFIG_OPTION_HELP, loadCliConfig } from './config-file.js';
+import { loadCliConfigCached } from './config-cached.js';
+import { CONFIG_OPTION_HELP } from './config-option.js';
 import { CliError, EXIT_ERROR, EXIT_REFUSED } from './exit.js';
 import type { CommandResult } from './main.js';
 
@@ -22,9 +24,9 @@ export function registerShellCommand(program: Command, result: CommandResult): v
       '      ForceCommand /usr/local/bin/pushgate shell --config /etc/pushgate/pushgate.yaml',
     ].join('\n'))
     .action(async (options: { config?: string }) => {
-      const config = loadCliConfig(options.config);
+      const config = await loadCliConfigCached(options.config);
       // Without a log file the operator log would go to stderr, which is the client's.
-      const log = config.log.file !== null ? createOperatorLog(config.log) : silentLog;
+      const log = config.log.file !== null ? (await import('../gateway/log.js')).createOperatorLog(config.log) : silentLog;
       const audit = openAudit(config.audit, { stderr: false });
       try {
         result.code = await runShell({ env: process.env, config, audit, log, tty: process.stdin.isTTY === true, forwardSignals: true });
@@ -50,7 +52,7 @@ export function registerShellCommand(program: Command, result: CommandResult): v
       '  AuthorizedPrincipalsCommandUser git',
     ].join('\n'))
     .action(async (user: string, type: string, key: string, options: { config?: string }) => {
-      const config = loadCliConfig(options.config ?? shell.opts<{ config?: string }>().config);
+      const config = await loadCliConfigCached(options.config ?? shell.opts<{ config?: string }>().config);
       let trust: Trust;
       try {
         trust = new Trust(config);

@@ -1,6 +1,6 @@
 import { minimatch } from 'minimatch';
 import type { AccessRule, Permission } from '../config/index.js';
-import { principalMatches } from '../identity/index.js';
+import { principalMatches } from '../identity/principals.js';
 
 export interface Caller {
   principal: string;

@@ -5,7 +5,7 @@
  * and the optional break-glass keys.
  */
 import type { PushgateConfig } from '../config/index.js';
-import { identityFromBreakGlassKey, identityFromCertificate, isUsablePrincipal, type Identity } from '../identity/index.js';
+import { identityFromBreakGlassKey, identityFromCertificate, isUsablePrincipal, type Identity } from '../identity/identity.js';
 import {
   fingerprint, isCertError, parseCertificate, parsePublicKeyBlob, signatureAlgorithm, verifyCertificate,
   verifySessionSignature, verifySignature, type Certificate, type PublicKey,

@@ -1,14 +1,8 @@
 import winston from 'winston';
 import type { LogConfig } from '../config/index.js';
+import type { OperatorLog } from './operator-log.js';
 
-/** The operator log: never stdout, which may carry the git protocol elsewhere. */
-export interface OperatorLog {
-  error(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-  info(message: string, meta?: Record<string, unknown>): void;
-  debug(message: string, meta?: Record<string, unknown>): void;
-  close?(): Promise<void>;
-}
+export { silentLog, type OperatorLog } from './operator-log.js';
 
 const LEVELS = ['error', 'warn', 'info', 'debug'];
 
@@ -35,6 +29,3 @@ export function createOperatorLog(config: LogConfig): OperatorLog {
     }),
   };
 }
-
-/** A log that keeps nothing, for tests and embedding. */
-export const silentLog: OperatorLog = { error() {}, warn() {}, info() {}, debug() {} };

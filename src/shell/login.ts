@@ -6,7 +6,7 @@
 import type { PushgateConfig } from '../config/index.js';
 import { verifyCertificateLogin, type AuthDecision } from '../gateway/auth.js';
 import type { Trust } from '../gateway/trust.js';
-import { identityFromBreakGlassKey } from '../identity/index.js';
+import { identityFromBreakGlassKey } from '../identity/identity.js';
 import { fingerprint, parsePublicKeyBlob } from '../sshcert/index.js';
 import type { OfferedKey } from './auth-info.js';
 

@@ -7,7 +7,7 @@
  */
 import type { PushgateConfig } from '../config/index.js';
 import type { Trust } from '../gateway/trust.js';
-import { choosePrincipal, isUsablePrincipal } from '../identity/index.js';
+import { choosePrincipal, isUsablePrincipal } from '../identity/identity.js';
 import { fingerprint, isCertError, parseCertificate, verifyCertificate, type Certificate } from '../sshcert/index.js';
 
 export type PrincipalsDecision =

@@ -12,7 +12,7 @@ import { nullAudit, type AuditEventInput, type AuditSink } from '../audit/index.
 import type { PushgateConfig } from '../config/index.js';
 import { auditIdentity, EventRecorder, UNKNOWN_PRINCIPAL } from '../gateway/events.js';
 import { gitChildEnv } from '../gateway/git-env.js';
-import { silentLog, type OperatorLog } from '../gateway/log.js';
+import { silentLog, type OperatorLog } from '../gateway/operator-log.js';
 import { planCommand, type Refusal } from '../gateway/plan.js';
 import { Trust } from '../gateway/trust.js';
 import type { Identity } from '../identity/index.js';
