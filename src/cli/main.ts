@@ -54,7 +54,7 @@ export async function buildProgram(result: CommandResult, only?: string): Promis
     ].join('\n'))
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
-  const names = only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
+  const names = only !== undefined && Object.hasOwn(COMMANDS, only) ? [only] : Object.keys(COMMANDS);
   for (const register of await Promise.all(names.map((name) => COMMANDS[name]!()))) register(program, result);
   return program;
 }

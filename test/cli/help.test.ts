@@ -103,3 +103,12 @@ t.test('every pushgate example in --help parses: its command, options and argume
   }
   t.ok(checked >= commands.length, `${checked} examples parsed`);
 });
+
+t.test('a command line that names no command gets commander\'s own answer, whatever the word', async (t) => {
+  for (const word of ['sevre', 'toString', '__proto__', 'constructor']) {
+    const ran = pushgateCli([word]);
+    t.equal(ran.status, 2, word);
+    t.match(ran.stderr, `error: unknown command '${word}'`, word);
+  }
+  t.match(pushgateCli(['sevre']).stderr, /Did you mean serve\?/, 'a typo is answered with the closest command');
+});
