@@ -153,13 +153,12 @@ function checkPlainSignature(key: PublicKey, offer: KeyOffer, offered: OfferDesc
   return signed.verifyPlain() ? null : refuse('auth.bad-signature', 'the session signature does not verify (or uses SHA-1)', offered);
 }
 
-function authenticatePlainKey(offer: KeyOffer, context: AuthContext): AuthDecision {
-  let key: PublicKey;
-  try {
-    key = parsePublicKeyBlob(offer.keyBlob, 'offered key');
-  } catch (error) {
-    return refuse('auth.unsupported-key', (error as Error).message);
-  }
+/**
+ * Why a plain key may not log in as `user`, or null when it may: only keys on
+ * the break-glass list, only as the service user. Proof of possession is the
+ * caller's (the gateway checks the signature; sshd has, before `pushgate shell`).
+ */
+export function breakGlassRefusal(key: PublicKey, user: string, context: AuthContext): AuthDecision | null {
   const offered = { keyFingerprint: fingerprint(key.blob) };
   const list = context.trust.breakGlassKeys();
   if (list === null) return refuse('auth.plain-key', 'plain keys are not accepted: log in with a certificate from a trusted CA', offered);
@@ -167,7 +166,20 @@ function authenticatePlainKey(offer: KeyOffer, context: AuthContext): AuthDecisi
   if (!list.value.keys.some((k) => k.blob.equals(key.blob))) {
     return refuse('auth.plain-key', 'this plain key is not on the break-glass list: log in with a certificate from a trusted CA', offered);
   }
-  if (offer.user !== context.config.serviceUser) return refuse('auth.user', `log in as ${context.config.serviceUser}`, offered);
+  if (user !== context.config.serviceUser) return refuse('auth.user', `log in as ${context.config.serviceUser}`, offered);
+  return null;
+}
+
+function authenticatePlainKey(offer: KeyOffer, context: AuthContext): AuthDecision {
+  let key: PublicKey;
+  try {
+    key = parsePublicKeyBlob(offer.keyBlob, 'offered key');
+  } catch (error) {
+    return refuse('auth.unsupported-key', (error as Error).message);
+  }
+  const refused = breakGlassRefusal(key, offer.user, context);
+  if (refused !== null) return refused;
+  const offered = { keyFingerprint: fingerprint(key.blob) };
   if (!algorithmMatchesKey(offer.algorithm, key.type)) return refuse('auth.algorithm', `${offer.algorithm} does not match the ${key.type} key`, offered);
   const signatureProblem = checkPlainSignature(key, offer, offered);
   if (signatureProblem !== null) return signatureProblem;

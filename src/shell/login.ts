@@ -4,10 +4,10 @@
  * critical options, source-address and login name — and break-glass keys.
  */
 import type { PushgateConfig } from '../config/index.js';
-import { verifyCertificateLogin, type AuthDecision } from '../gateway/auth.js';
+import { breakGlassRefusal, verifyCertificateLogin, type AuthDecision } from '../gateway/auth.js';
 import type { Trust } from '../gateway/trust.js';
 import { identityFromBreakGlassKey } from '../identity/identity.js';
-import { fingerprint, parsePublicKeyBlob } from '../sshcert/index.js';
+import { fingerprint, parsePublicKeyBlob, type PublicKey } from '../sshcert/index.js';
 import type { OfferedKey } from './auth-info.js';
 
 export interface LoginContext {
@@ -19,28 +19,18 @@ export interface LoginContext {
   now?: Date;
 }
 
-function refuse(code: string, message: string, keyFingerprint?: string): AuthDecision {
-  return { ok: false, code, message, offered: keyFingerprint !== undefined ? { keyFingerprint } : {} };
-}
-
 export function decideLogin(key: OfferedKey, context: LoginContext): AuthDecision {
   if (key.kind === 'certificate') {
     return verifyCertificateLogin(key.blob, { user: context.user, clientAddress: context.clientAddress }, {
       config: context.config, trust: context.trust, ...(context.now !== undefined ? { now: context.now } : {}),
     });
   }
-  let keyFingerprint: string;
+  let plain: PublicKey;
   try {
-    keyFingerprint = fingerprint(parsePublicKeyBlob(key.blob, 'the session key').blob);
+    plain = parsePublicKeyBlob(key.blob, 'the session key');
   } catch (error) {
-    return refuse('auth.unsupported-key', (error as Error).message);
+    return { ok: false, code: 'auth.unsupported-key', message: (error as Error).message, offered: {} };
   }
-  const list = context.trust.breakGlassKeys();
-  if (list === null) return refuse('auth.plain-key', 'plain keys are not accepted: log in with a certificate from a trusted CA', keyFingerprint);
-  if (!list.ok) return refuse('auth.break-glass-unusable', `the break-glass key list cannot be read: ${list.error}`, keyFingerprint);
-  if (!list.value.keys.some((k) => k.blob.equals(key.blob))) {
-    return refuse('auth.plain-key', 'this plain key is not on the break-glass list: log in with a certificate from a trusted CA', keyFingerprint);
-  }
-  if (context.user !== context.config.serviceUser) return refuse('auth.user', `log in as ${context.config.serviceUser}`, keyFingerprint);
-  return { ok: true, identity: identityFromBreakGlassKey(keyFingerprint, context.config, { clientAddress: context.clientAddress }) };
+  return breakGlassRefusal(plain, context.user, context)
+    ?? { ok: true, identity: identityFromBreakGlassKey(fingerprint(plain.blob), context.config, { clientAddress: context.clientAddress }) };
 }
