@@ -4,17 +4,8 @@ import { createServer as createTcpServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
 import { openAudit } from '../../src/audit/index.js';
-import { tempDir } from '../helpers/tools.js';
+import { freePort, tempDir } from '../helpers/tools.js';
 import { auditConfig, fileLines, node, writerScript } from './fixtures/helpers.js';
-
-async function freePort(): Promise<number> {
-  const server = createTcpServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 t.test('a stderr transport gets the same JSON lines as the file', async (t) => {
   const file = join(tempDir(t), 'audit.log');

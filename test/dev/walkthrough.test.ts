@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pushgateBin, requireTool, tempDir } from '../helpers/tools.js';
+import { pushgateResult } from '../helpers/git-server.js';
 
 interface Ran {
   status: number;
@@ -32,12 +33,6 @@ function sh(command: string, extra: NodeJS.ProcessEnv = {}): Promise<Ran> {
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     child.once('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
   });
-}
-
-function result(output: string): Record<string, unknown> | undefined {
-  const line = output.split('\n').find((l) => l.includes('pushgate-result: '));
-  if (line === undefined) return undefined;
-  return JSON.parse(line.slice(line.indexOf('pushgate-result: ') + 'pushgate-result: '.length)) as Record<string, unknown>;
 }
 
 t.test('the walkthrough works as printed', { timeout: 240_000 }, async (t) => {
@@ -102,14 +97,14 @@ t.test('the walkthrough works as printed', { timeout: 240_000 }, async (t) => {
 
   const secret = await sh(steps.secret);
   t.not(secret.status, 0, 'the secret push is refused');
-  const denied = result(secret.stderr) as { decision?: string; findings?: Array<{ rule: string }> } | undefined;
+  const denied = pushgateResult(secret.stderr);
   t.equal(denied?.decision, 'deny', secret.stderr);
   t.ok(denied?.findings?.some((f) => f.rule === 'secret.github-token'), 'the token is the finding');
   t.notMatch(secret.stderr, /gh[p]_[A-Za-z0-9]{36}/, 'the token is masked');
 
   const ci = await sh(steps.ci);
   t.not(ci.status, 0, 'the CI push does not land yet');
-  const parked = result(ci.stderr);
+  const parked = pushgateResult(ci.stderr);
   t.match(parked, { decision: 'park', queueId: String }, ci.stderr);
   const queueId = String(parked?.queueId);
   t.match(ci.stderr, `queue id: ${queueId}`);

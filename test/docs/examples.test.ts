@@ -9,24 +9,12 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import t from 'tap';
 import { documentationFiles, examplesOf, readDoc } from './blocks.js';
-import { pushgateBin, requireTool, tempDir } from '../helpers/tools.js';
+import { freePort, pushgateBin, requireTool, tempDir } from '../helpers/tools.js';
 
 const DOC_TIMEOUT_MS = 300_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Outcome {
   code: number | null;

@@ -2,6 +2,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tools.js';
+import { forcePushIsDenied } from '../helpers/scenarios.js';
 import { KEY_KINDS } from '../sshcert/fixtures.js';
 import { SshUser, startGateway } from './harness.js';
 
@@ -73,20 +74,7 @@ t.test('protocol v2 and v0 both work', async (t) => {
 });
 
 t.test('a push the hook denies shows its message to the client', async (t) => {
-  const user = new SshUser(gateway, 'forcer').sign();
-  const work = join(tempDir(t), 'work');
-  t.equal(user.git(['clone', '-q', url, work]).status, 0);
-  const before = user.git(['rev-parse', 'origin/main'], { cwd: work }).stdout.trim();
-  user.git(['reset', '-q', '--hard', 'HEAD~1'], { cwd: work });
-  user.git(['commit', '-q', '--allow-empty', '-m', 'rewrite'], { cwd: work });
-  const pushed = user.git(['push', '--force', 'origin', 'HEAD:main'], { cwd: work });
-  t.not(pushed.status, 0);
-  const line = pushed.stderr.split('\n').find((l) => l.startsWith('remote: pushgate-result: '));
-  t.ok(line, pushed.stderr);
-  const result = JSON.parse(line!.slice('remote: pushgate-result: '.length).trim()) as { decision: string; findings: { rule: string }[] };
-  t.equal(result.decision, 'deny');
-  t.match(result.findings, [{ rule: 'ref.force-push' }]);
-  t.equal(user.git(['ls-remote', url, 'refs/heads/main']).stdout.split('\t')[0], before, 'main did not move');
+  forcePushIsDenied(t, new SshUser(gateway, 'forcer').sign(), url);
 });
 
 t.test('git and its hooks get PUSHGATE_* from the certificate and nothing of the client\'s', async (t) => {

@@ -3,11 +3,11 @@
  * users with OpenSSH keys and certificates that drive it with the real
  * OpenSSH client and git.
  */
-import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testServer, type TestServer } from '../helpers/git-server.js';
-import { clientSshOptions, shellWord, signWithSshKeygen, type SignOptions } from '../helpers/ssh-client.js';
+import { CertifiedSshClient, type Ran, type SignOptions } from '../helpers/ssh-client.js';
 import { pushgateBin, requireTool, run } from '../helpers/tools.js';
 import { KEY_KINDS, type KeyKind } from '../sshcert/fixtures.js';
 
@@ -200,70 +200,16 @@ export async function startGateway(t: Teardown, options: StartOptions = {}): Pro
   return gateway;
 }
 
-export type { SignOptions };
+export type { Ran, SignOptions };
 
-export interface Ran {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-function ran(result: SpawnSyncReturns<string>): Ran {
-  return { status: result.status ?? -1, stdout: result.stdout ?? '', stderr: `${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
-}
-
-/** Someone with an OpenSSH key pair and (once signed) a certificate. */
-export class SshUser {
-  readonly key: string;
-  cert: string;
-  knownHosts: string;
-
+/** Someone with an OpenSSH key pair and (once signed) a certificate, logging in to the gateway. */
+export class SshUser extends CertifiedSshClient {
   constructor(
     readonly gateway: Gateway,
-    readonly name: string,
+    name: string,
     readonly kind: KeyKind = KEY_KINDS[0]!,
   ) {
-    this.key = join(gateway.dir, `user-${name}`);
-    if (!existsSync(this.key)) run('ssh-keygen', ['-q', ...kind.keygen, '-N', '', '-C', name, '-f', this.key]);
-    this.cert = `${this.key}-cert.pub`;
-    this.knownHosts = join(gateway.dir, `known_hosts-${name}`);
-    writeFileSync(this.knownHosts, gateway.knownHostsLine());
-  }
-
-  /** Signs the key with ssh-keygen; roles go into the pushgate roles extension. */
-  sign(options: SignOptions = {}): this {
-    signWithSshKeygen(this.key, { ca: join(this.gateway.dir, 'ca'), principal: this.name, keyId: `${this.name}-key` }, options);
-    return this;
-  }
-
-  sshOptions(extra: string[] = []): string[] {
-    return clientSshOptions(this, this.gateway.port, extra);
-  }
-
-  sshCommand(extra: string[] = []): string {
-    return ['ssh', ...this.sshOptions(extra)].map(shellWord).join(' ');
-  }
-
-  /** Runs `ssh … git@127.0.0.1 COMMAND`. */
-  ssh(command: string[], options: { input?: string; extra?: string[]; user?: string; timeout?: number } = {}): Ran {
-    return ran(spawnSync('ssh', [...this.sshOptions(options.extra), `${options.user ?? 'git'}@127.0.0.1`, ...command], {
-      encoding: 'utf8', input: options.input ?? '', timeout: options.timeout ?? 30_000,
-    }));
-  }
-
-  gitEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    return {
-      ...process.env,
-      GIT_SSH_COMMAND: this.sshCommand(),
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_AUTHOR_NAME: this.name, GIT_AUTHOR_EMAIL: `${this.name}@example.test`,
-      GIT_COMMITTER_NAME: this.name, GIT_COMMITTER_EMAIL: `${this.name}@example.test`,
-      ...extra,
-    };
-  }
-
-  git(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Ran {
-    return ran(spawnSync('git', args, { encoding: 'utf8', cwd: options.cwd, env: this.gitEnv(options.env), input: options.input ?? '', timeout: 60_000 }));
+    super(gateway, name, 'git', kind.keygen);
   }
 
   /** The same, without waiting: for concurrency. */

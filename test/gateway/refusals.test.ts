@@ -2,20 +2,14 @@ import t from 'tap';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../helpers/tools.js';
+import { configureRefusalCases } from '../helpers/scenarios.js';
 import { SshUser, startGateway, type AuditLine } from './harness.js';
 
 let krlPath = '';
 const gateway = await startGateway(t, {
   repos: ['team/app', 'secret/vault'],
   configure(server) {
-    krlPath = join(server.dir, 'revoked.krl');
-    writeFileSync(join(server.dir, 'revoked-serials'), 'serial: 999\n');
-    run('ssh-keygen', ['-q', '-k', '-f', krlPath, '-s', join(server.dir, 'ca.pub'), join(server.dir, 'revoked-serials')]);
-    server.setConfig(['ca', 'krl'], krlPath);
-    server.setConfig(['access'], [
-      { repos: ['team/**'], roles: ['agent'], permissions: ['read', 'write'] },
-      { repos: ['secret/**'], principals: ['boss'], permissions: ['read'] },
-    ]);
+    krlPath = configureRefusalCases(server);
   },
 });
 const url = gateway.url('team/app');

@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { createConnection, createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
-import { tempDir } from '../helpers/tools.js';
+import { freePort, tempDir } from '../helpers/tools.js';
 import { sleep, SshUser, startGateway } from './harness.js';
 
 const gateway = await startGateway(t, { repos: ['team/app', 'team/other'] });
@@ -20,16 +20,6 @@ t.teardown(() => new Promise<void>((resolve) => target.close(() => resolve())));
 
 // A first commit so there is something to list.
 gateway.seed('team/app');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function refusedRecord(code: string, principal = 'alice'): Promise<void> {
   const record = await gateway.waitForAudit((l) => l.type === 'ssh.command' && l.result === 'refused' && l.code === code && l.identity?.principal === principal);

@@ -14,6 +14,16 @@ export interface Pushed {
   resultLines: number;
 }
 
+function resultLines(output: string): string[] {
+  return output.split('\n').map((l) => l.replace(/^remote: /, '').trimEnd()).filter((l) => l.startsWith('pushgate-result: '));
+}
+
+/** The last `pushgate-result:` line of what git printed (the hook's lines come as `remote: …`), parsed. */
+export function pushgateResult(output: string): Pushed['result'] {
+  const last = resultLines(output).at(-1);
+  return last === undefined ? undefined : JSON.parse(last.slice('pushgate-result: '.length)) as Pushed['result'];
+}
+
 export interface TestServer {
   dir: string;
   configPath: string;
@@ -93,13 +103,12 @@ export class WorkTree {
   push(args: string[], env: NodeJS.ProcessEnv = {}): Pushed {
     const result = spawnSync('git', ['push', ...args], { cwd: this.path, encoding: 'utf8', env: { ...process.env, ...GIT_IDENTITY, ...env } });
     const output = `${result.stdout}${result.stderr}`;
-    const lines = output.split('\n').map((l) => l.replace(/^remote: /, '').trimEnd()).filter((l) => l.startsWith('pushgate-result: '));
-    const last = lines.at(-1);
+    const parsed = pushgateResult(output);
     return {
       code: result.status ?? -1,
       output,
-      resultLines: lines.length,
-      ...(last !== undefined ? { result: JSON.parse(last.slice('pushgate-result: '.length)) as Pushed['result'] } : {}),
+      resultLines: resultLines(output).length,
+      ...(parsed !== undefined ? { result: parsed } : {}),
     };
   }
 }

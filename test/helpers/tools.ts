@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -30,3 +31,15 @@ export function run(command: string, args: string[], options: { cwd?: string; en
 
 /** The compiled CLI entry point. */
 export const pushgateBin = new URL('../../../bin/pushgate.js', import.meta.url).pathname;
+
+/** A loopback TCP port that was free a moment ago, for servers that must be told their port up front. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

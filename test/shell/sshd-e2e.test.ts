@@ -2,6 +2,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tools.js';
+import { forcePushIsDenied } from '../helpers/scenarios.js';
 import { Client, startSshd } from './sshd.js';
 
 const sshd = await startSshd(t, {
@@ -70,20 +71,7 @@ t.test('protocol v2 (GIT_PROTOCOL through AcceptEnv) and v0', async (t) => {
 });
 
 t.test('a push the hook denies shows its pushgate-result to the client', async (t) => {
-  const user = new Client(sshd, 'forcer').sign({ keyId: 'forcer@ci' });
-  const work = join(tempDir(t), 'work');
-  t.equal(user.git(['clone', '-q', url, work]).status, 0);
-  const before = user.git(['rev-parse', 'origin/main'], { cwd: work }).stdout.trim();
-  user.git(['reset', '-q', '--hard', 'HEAD~1'], { cwd: work });
-  user.git(['commit', '-q', '--allow-empty', '-m', 'rewrite'], { cwd: work });
-  const pushed = user.git(['push', '--force', 'origin', 'HEAD:main'], { cwd: work });
-  t.not(pushed.status, 0);
-  const line = pushed.stderr.split('\n').find((l) => l.startsWith('remote: pushgate-result: '));
-  t.ok(line, pushed.stderr);
-  const result = JSON.parse(line!.slice('remote: pushgate-result: '.length).trim()) as { decision: string; findings: { rule: string }[] };
-  t.equal(result.decision, 'deny');
-  t.match(result.findings, [{ rule: 'ref.force-push' }]);
-  t.equal(user.git(['ls-remote', url, 'refs/heads/main']).stdout.split('\t')[0], before, 'main did not move');
+  forcePushIsDenied(t, new Client(sshd, 'forcer').sign({ keyId: 'forcer@ci' }), url);
   const decision = await sshd.waitForAudit((l) => l.type === 'push.decision' && l.identity?.keyId === 'forcer@ci');
   t.match(decision, { decision: 'deny', identity: { principal: 'forcer' }, rules: ['ref.force-push'] }, 'the audit record names the certificate\'s principal and key id');
 });

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, tempDir } from '../helpers/tools.js';
+import { configureRefusalCases } from '../helpers/scenarios.js';
 import { Client, startSshd, type AuditLine } from './sshd.js';
 
 let krlPath = '';
@@ -10,14 +11,7 @@ const sshd = await startSshd(t, {
   repos: ['team/app', 'secret/vault'],
   configure(server) {
     // pushgate's KRL only: sshd has no RevokedKeys, so a refusal below is pushgate's own.
-    krlPath = join(server.dir, 'revoked.krl');
-    writeFileSync(join(server.dir, 'revoked-serials'), 'serial: 999\n');
-    run('ssh-keygen', ['-q', '-k', '-f', krlPath, '-s', join(server.dir, 'ca.pub'), join(server.dir, 'revoked-serials')]);
-    server.setConfig(['ca', 'krl'], krlPath);
-    server.setConfig(['access'], [
-      { repos: ['team/**'], roles: ['agent'], permissions: ['read', 'write'] },
-      { repos: ['secret/**'], principals: ['boss'], permissions: ['read'] },
-    ]);
+    krlPath = configureRefusalCases(server);
   },
 });
 const url = sshd.url('team/app');

@@ -3,14 +3,13 @@
  * snippet in docs/sshd.md (so the documentation cannot drift from what is
  * tested), with `pushgate shell` as the service user's ForceCommand.
  */
-import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { testServer, type TestServer } from '../helpers/git-server.js';
-import { clientSshOptions, shellWord, signWithSshKeygen, type SignOptions } from '../helpers/ssh-client.js';
-import { pushgateBin, requireTool, run } from '../helpers/tools.js';
+import { CertifiedSshClient, type Ran, type SignOptions } from '../helpers/ssh-client.js';
+import { freePort, pushgateBin, requireTool, run } from '../helpers/tools.js';
 
 export interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
@@ -78,17 +77,6 @@ function safeTempDir(t: Teardown): string {
   chmodSync(dir, 0o755);
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -236,54 +224,15 @@ export async function startSshd(t: Teardown, options: StartOptions = {}): Promis
   return sshd;
 }
 
-export type { SignOptions };
-
-export interface Ran {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-function ran(result: SpawnSyncReturns<string>): Ran {
-  return { status: result.status ?? -1, stdout: result.stdout ?? '', stderr: `${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
-}
-
+export type { Ran, SignOptions };
 
 /** An OpenSSH key pair and certificate, driving sshd with the real client and git. */
-export class Client {
-  readonly key: string;
-  readonly cert: string;
-  readonly knownHosts: string;
-
+export class Client extends CertifiedSshClient {
   constructor(
     readonly sshd: Sshd,
-    readonly name: string,
+    name: string,
   ) {
-    this.key = join(sshd.server.dir, `user-${name}`);
-    if (!existsSync(this.key)) run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', this.key]);
-    this.cert = `${this.key}-cert.pub`;
-    this.knownHosts = join(sshd.server.dir, `known_hosts-${name}`);
-    writeFileSync(this.knownHosts, sshd.knownHostsLine());
-  }
-
-  sign(options: SignOptions = {}): this {
-    signWithSshKeygen(this.key, { ca: join(this.sshd.server.dir, 'ca'), principal: this.name, keyId: `${this.name}-key` }, options);
-    return this;
-  }
-
-  sshOptions(extra: string[] = []): string[] {
-    return clientSshOptions(this, this.sshd.port, extra);
-  }
-
-  sshCommand(extra: string[] = []): string {
-    return ['ssh', ...this.sshOptions(extra)].map(shellWord).join(' ');
-  }
-
-  /** `ssh … USER@127.0.0.1 COMMAND…`; the command words are sent as they are. */
-  ssh(command: string[], options: { input?: string; extra?: string[]; timeout?: number } = {}): Ran {
-    return ran(spawnSync('ssh', [...this.sshOptions(options.extra), `${this.sshd.user}@127.0.0.1`, ...command], {
-      encoding: 'utf8', input: options.input ?? '', timeout: options.timeout ?? 30_000,
-    }));
+    super({ dir: sshd.server.dir, get port() { return sshd.port; }, knownHostsLine: () => sshd.knownHostsLine() }, name, sshd.user);
   }
 
   /**
@@ -292,7 +241,7 @@ export class Client {
    */
   async master(t: Teardown): Promise<string[]> {
     const path = join(this.sshd.server.dir, `cm-${this.name}`);
-    const child = spawn('ssh', [...this.sshOptions(['-M', '-N', '-o', `ControlPath=${path}`]), `${this.sshd.user}@127.0.0.1`], { stdio: 'ignore' });
+    const child = spawn('ssh', [...this.sshOptions(['-M', '-N', '-o', `ControlPath=${path}`]), `${this.login}@127.0.0.1`], { stdio: 'ignore' });
     t.teardown(() => {
       child.kill();
     });
@@ -302,20 +251,5 @@ export class Client {
       await sleep(25);
     }
     return ['-o', `ControlPath=${path}`, '-o', 'ControlMaster=no'];
-  }
-
-  gitEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    return {
-      ...process.env,
-      GIT_SSH_COMMAND: this.sshCommand(),
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_AUTHOR_NAME: this.name, GIT_AUTHOR_EMAIL: `${this.name}@example.test`,
-      GIT_COMMITTER_NAME: this.name, GIT_COMMITTER_EMAIL: `${this.name}@example.test`,
-      ...extra,
-    };
-  }
-
-  git(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Ran {
-    return ran(spawnSync('git', args, { encoding: 'utf8', cwd: options.cwd, env: this.gitEnv(options.env), input: '', timeout: 60_000 }));
   }
 }
