@@ -4,9 +4,9 @@
  * OpenSSH client and git.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testServer, type TestServer } from '../helpers/git-server.js';
+import { auditRecords, testServer, waitForAuditRecord, type TestServer } from '../helpers/git-server.js';
 import { CertifiedSshClient, type Ran, type SignOptions } from '../helpers/ssh-client.js';
 import { pushgateBin, requireTool, run } from '../helpers/tools.js';
 import { KEY_KINDS, type KeyKind } from '../sshcert/fixtures.js';
@@ -119,20 +119,12 @@ export class Gateway {
   }
 
   audit(): AuditLine[] {
-    const file = join(this.dir, 'state', 'audit', 'audit.log');
-    if (!existsSync(file)) return [];
-    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as AuditLine);
+    return auditRecords<AuditLine>(this.dir);
   }
 
   /** Waits until an audit record satisfies `predicate` (records are written as events happen). */
-  async waitForAudit(predicate: (line: AuditLine) => boolean, timeoutMs = 5000): Promise<AuditLine> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.audit().find(predicate);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error('audit record not found in time');
-      await sleep(25);
-    }
+  waitForAudit(predicate: (line: AuditLine) => boolean, timeoutMs = 5000): Promise<AuditLine> {
+    return waitForAuditRecord(this.dir, predicate, timeoutMs);
   }
 
   /** Waits until at least `count` audit records satisfy `predicate`. */

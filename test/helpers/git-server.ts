@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { pushgateBin, requireTool, run, tempDir } from './tools.js';
@@ -110,5 +110,23 @@ export class WorkTree {
       resultLines: resultLines(output).length,
       ...(parsed !== undefined ? { result: parsed } : {}),
     };
+  }
+}
+
+/** The audit records of a server made by testServer (state/audit/audit.log), parsed; none before the first is written. */
+export function auditRecords<T>(serverDir: string): T[] {
+  const file = join(serverDir, 'state', 'audit', 'audit.log');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
+}
+
+/** Waits until an audit record satisfies `predicate` (records are written as events happen). */
+export async function waitForAuditRecord<T>(serverDir: string, predicate: (record: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = auditRecords<T>(serverDir).find(predicate);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error('audit record not found in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { testServer, type TestServer } from '../helpers/git-server.js';
+import { auditRecords, testServer, waitForAuditRecord, type TestServer } from '../helpers/git-server.js';
 import { CertifiedSshClient, type Ran, type SignOptions } from '../helpers/ssh-client.js';
 import { freePort, pushgateBin, requireTool, run } from '../helpers/tools.js';
 
@@ -142,19 +142,11 @@ export class Sshd {
   }
 
   audit(): AuditLine[] {
-    const file = join(this.server.dir, 'state', 'audit', 'audit.log');
-    if (!existsSync(file)) return [];
-    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as AuditLine);
+    return auditRecords<AuditLine>(this.server.dir);
   }
 
-  async waitForAudit(predicate: (line: AuditLine) => boolean, timeoutMs = 10_000): Promise<AuditLine> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.audit().find(predicate);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error('audit record not found in time');
-      await sleep(25);
-    }
+  waitForAudit(predicate: (line: AuditLine) => boolean, timeoutMs = 10_000): Promise<AuditLine> {
+    return waitForAuditRecord(this.server.dir, predicate, timeoutMs);
   }
 
   url(repo: string): string {
