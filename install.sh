@@ -36,7 +36,8 @@ changes nothing and says so.
 Options:
   --prefix DIR       where the program goes (default /opt/pushgate): bin/, build/src/,
                      config/, package.json, package-lock.json and the production
-                     dependencies in node_modules/ (npm ci --omit=dev --ignore-scripts)
+                     dependencies in node_modules/ (npm ci --omit=dev --ignore-scripts,
+                     taking what npm's cache holds from there)
   --bin-dir DIR      where the `pushgate` link goes (default /usr/local/bin)
   --config-dir DIR   where pushgate.yaml lives (default /etc/pushgate); created from
                      config/pushgate.example.yaml only when absent, never overwritten
@@ -272,7 +273,7 @@ ensure_build() {
 }
 
 build_source() {
-  (cd -- "$source_dir" && npm ci --no-audit --no-fund && npm run build) ||
+  (cd -- "$source_dir" && npm ci --no-audit --no-fund --prefer-offline && npm run build) ||
     die "building pushgate failed (npm ci && npm run build in $source_dir needs the npm registry); fix the error above or build it yourself and run install.sh again"
 }
 
@@ -385,8 +386,11 @@ dependencies=$stamp (npm ci --omit=dev --ignore-scripts)"
   act "record the dependencies in $prefix/$MARKER_FILE" write_file "$prefix/$MARKER_FILE" "$marker_text" 0644
 }
 
+# --prefer-offline: packages already in npm's cache are taken from there without
+# asking the registry again (package-lock.json pins each one by its hash, so a
+# cached copy is the same package); only missing ones are downloaded.
 run_npm_ci() {
-  (cd -- "$prefix" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund) ||
+  (cd -- "$prefix" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline) ||
     die "npm ci in $prefix failed (it needs the npm registry, or a cache holding every package of package-lock.json)"
 }
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { tempDir } from '../helpers/tools.js';
+import { BLOCKING_LIMIT, tempDir } from '../helpers/tools.js';
 import { forcePushIsDenied } from '../helpers/scenarios.js';
 import { KEY_KINDS } from '../sshcert/fixtures.js';
 import { SshUser, startGateway } from './harness.js';
@@ -39,7 +39,7 @@ for (const kind of KEY_KINDS) {
     t.equal(user.git(['fetch', '-q', 'origin'], { cwd: other }).status, 0);
     t.equal(user.git(['rev-parse', 'origin/main'], { cwd: other }).stdout.trim(), head, 'a fresh clone sees the pushed commit');
 
-    const archive = spawnSync('git', ['archive', `--remote=${url}`, 'main'], { env: user.gitEnv() });
+    const archive = spawnSync('git', ['archive', `--remote=${url}`, 'main'], { env: user.gitEnv(), ...BLOCKING_LIMIT });
     t.equal(archive.status, 0, archive.stderr.toString());
     t.ok(listFiles(archive.stdout).includes(file), 'git archive --remote returns the pushed file');
 

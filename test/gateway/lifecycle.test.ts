@@ -139,6 +139,7 @@ t.test('break-glass keys: off by default, a plain key from the list when configu
   gateway.seed('team/app');
   t.match(gateway.stderr, /key options are not supported/, 'a line with options is skipped, and the operator is told');
   const viaKey = (key: string): number => spawnSync('git', ['ls-remote', gateway.url('team/app')], {
+    timeout: 30_000,
     env: { ...process.env, GIT_SSH_COMMAND: `ssh -F /dev/null -o IdentitiesOnly=yes -o IdentityFile=${key} -o UserKnownHostsFile=${join(gateway.dir, 'known_hosts-glass')} -o StrictHostKeyChecking=yes -o BatchMode=yes -p ${gateway.port}` },
   }).status ?? -1;
   writeFileSync(join(gateway.dir, 'known_hosts-glass'), gateway.knownHostsLine());

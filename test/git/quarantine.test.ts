@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { tempDir } from '../helpers/tools.js';
+import { BLOCKING_LIMIT, tempDir } from '../helpers/tools.js';
 import { commit, git, gitTestEnv, newRepo } from './fixture.js';
 
 const hookScript = new URL('./quarantine-hook.js', import.meta.url).pathname;
@@ -20,7 +20,7 @@ interface Report {
 }
 
 function push(work: string, refspec: string, pending: string): { status: number | null; stderr: string } {
-  const result = spawnSync('git', ['push', 'origin', refspec], { cwd: work, env: { ...gitTestEnv, PUSHGATE_TEST_PENDING: pending }, encoding: 'utf8' });
+  const result = spawnSync('git', ['push', 'origin', refspec], { cwd: work, env: { ...gitTestEnv, PUSHGATE_TEST_PENDING: pending }, encoding: 'utf8', ...BLOCKING_LIMIT });
   return { status: result.status, stderr: result.stderr };
 }
 

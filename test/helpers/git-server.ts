@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { pushgateBin, requireTool, run, tempDir } from './tools.js';
+import { BLOCKING_LIMIT, pushgateBin, requireTool, run, tempDir } from './tools.js';
 
 export interface Pushed {
   code: number;
@@ -35,7 +35,7 @@ export interface TestServer {
 }
 
 export function pushgateCli(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): { status: number; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [pushgateBin, ...args], { encoding: 'utf8', env: options.env ?? process.env, input: options.input, cwd: options.cwd });
+  const result = spawnSync(process.execPath, [pushgateBin, ...args], { encoding: 'utf8', env: options.env ?? process.env, input: options.input, cwd: options.cwd, ...BLOCKING_LIMIT });
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -101,7 +101,7 @@ export class WorkTree {
   }
 
   push(args: string[], env: NodeJS.ProcessEnv = {}): Pushed {
-    const result = spawnSync('git', ['push', ...args], { cwd: this.path, encoding: 'utf8', env: { ...process.env, ...GIT_IDENTITY, ...env } });
+    const result = spawnSync('git', ['push', ...args], { cwd: this.path, encoding: 'utf8', env: { ...process.env, ...GIT_IDENTITY, ...env }, ...BLOCKING_LIMIT });
     const output = `${result.stdout}${result.stderr}`;
     const parsed = pushgateResult(output);
     return {

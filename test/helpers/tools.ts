@@ -24,9 +24,21 @@ export function tempDir(t: { teardown(fn: () => void): void }, prefix = 'pushgat
   return dir;
 }
 
-/** Runs a command and returns stdout; throws with stderr on failure. */
-export function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string | Buffer } = {}): string {
-  return execFileSync(command, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...options });
+/**
+ * For a spawnSync that waits on a server or a push: it blocks the test's event
+ * loop, so it is bounded well below the test file's time limit (a file killed
+ * for its limit while blocked reports nothing about where it stood).
+ */
+export const BLOCKING_LIMIT = { timeout: 120_000, killSignal: 'SIGKILL' } as const;
+
+/**
+ * Runs a command and returns stdout; throws with stderr on failure. Bounded
+ * like BLOCKING_LIMIT: a command still running after `timeoutMs` is killed and
+ * the call throws.
+ */
+export function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string | Buffer; timeoutMs?: number } = {}): string {
+  const { timeoutMs = BLOCKING_LIMIT.timeout, ...rest } = options;
+  return execFileSync(command, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', ...rest });
 }
 
 /** The compiled CLI entry point. */

@@ -49,7 +49,7 @@ class Browser {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(init.form).toString();
     }
-    const response = await fetch(url, { method: init.method ?? 'GET', headers, redirect: 'manual', ...(body !== undefined ? { body } : {}) });
+    const response = await fetch(url, { method: init.method ?? 'GET', headers, redirect: 'manual', signal: AbortSignal.timeout(30_000), ...(body !== undefined ? { body } : {}) });
     for (const line of response.headers.getSetCookie()) {
       const [pair = ''] = line.split(';');
       const eq = pair.indexOf('=');

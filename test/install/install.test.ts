@@ -36,14 +36,43 @@ interface Ran {
   stderr: string;
 }
 
-function install(args: string[], env: NodeJS.ProcessEnv = process.env): Ran {
-  const result = spawnSync('bash', [installSh, ...args], { encoding: 'utf8', env, timeout: 600_000 });
-  return { status: result.status ?? -1, stdout: result.stdout, stderr: `${result.stderr}${result.error ? String(result.error) : ''}` };
+/** Longest an install.sh run may take (npm ci from a warm cache takes seconds). */
+const INSTALL_TIMEOUT_MS = 240_000;
+
+/**
+ * Runs install.sh without blocking the event loop, so that a run that hangs
+ * (npm waiting on the network, say) ends in a failure that shows its output,
+ * not in the test file being killed with nothing reported.
+ */
+function install(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', [installSh, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const timer = setTimeout(() => {
+      stderr += `\n[install.sh ${args.join(' ')}: no end after ${INSTALL_TIMEOUT_MS / 1000} s; stopped]`;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, INSTALL_TIMEOUT_MS);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ status: -1, stdout, stderr: `${stderr}${String(error)}` });
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? -1, stdout, stderr });
+    });
+  });
 }
 
 /** The installed program, called through its link the way an administrator would. */
 function pushgate(args: string[]): Ran {
-  const result = spawnSync(link, args, { encoding: 'utf8' });
+  const result = spawnSync(link, args, { encoding: 'utf8', timeout: 60_000 });
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -76,16 +105,16 @@ function differences(before: Map<string, string>, after: Map<string, string>): s
 const secretFile = (): string => `const token = "${gh(new Rng(7))}";\n`;
 
 await t.test('bad input is refused with exit 2 and says why', async (t) => {
-  const unknown = install(['--frobnicate']);
+  const unknown = await install(['--frobnicate']);
   t.equal(unknown.status, 2);
   t.match(unknown.stderr, /unknown option: --frobnicate/);
   t.match(unknown.stderr, /--help/);
 
-  const missing = install(['--prefix']);
+  const missing = await install(['--prefix']);
   t.equal(missing.status, 2);
   t.match(missing.stderr, /--prefix needs a value/);
 
-  const contradiction = install(['--enable', '--no-systemd']);
+  const contradiction = await install(['--enable', '--no-systemd']);
   t.equal(contradiction.status, 2);
   t.match(contradiction.stderr, /contradict/);
 
@@ -93,12 +122,12 @@ await t.test('bad input is refused with exit 2 and says why', async (t) => {
   const stubs = tempDir(t, 'pushgate-old-node-');
   writeFileSync(join(stubs, 'node'), '#!/bin/sh\necho v18.0.0\n');
   chmodSync(join(stubs, 'node'), 0o755);
-  const old = install([...flags, '--no-systemd'], { ...process.env, PATH: `${stubs}:${process.env.PATH ?? ''}` });
+  const old = await install([...flags, '--no-systemd'], { ...process.env, PATH: `${stubs}:${process.env.PATH ?? ''}` });
   t.equal(old.status, 2, old.stderr);
   t.match(old.stderr, /Node\.js v18\.0\.0 .* is too old: pushgate needs Node\.js 20\.19 or newer/);
   t.notOk(existsSync(prefix), 'nothing was installed');
 
-  const help = install(['--help']);
+  const help = await install(['--help']);
   t.equal(help.status, 0);
   for (const flag of ['--prefix', '--bin-dir', '--config-dir', '--state-dir', '--user', '--systemd-dir', '--enable', '--no-systemd', '--hooks', '--dry-run', '--uninstall', '--help']) {
     t.match(help.stdout, flag, `--help explains ${flag}`);
@@ -108,7 +137,7 @@ await t.test('bad input is refused with exit 2 and says why', async (t) => {
 
 await t.test('--dry-run on a fresh target prints the actions and changes nothing', async (t) => {
   const before = snapshot(root);
-  const dry = install([...flags, '--no-systemd', '--dry-run', '--user', 'pushgate-dry-run-user']);
+  const dry = await install([...flags, '--no-systemd', '--dry-run', '--user', 'pushgate-dry-run-user']);
   t.equal(dry.status, 0, dry.stderr);
   for (const action of [
     `would create ${prefix}`, 'would copy', 'would install the production dependencies', `would link ${link}`,
@@ -121,7 +150,7 @@ await t.test('--dry-run on a fresh target prints the actions and changes nothing
 });
 
 await t.test('install: program with production dependencies only, link, config, keys, state', async (t) => {
-  const installed = install([...flags, '--no-systemd']);
+  const installed = await install([...flags, '--no-systemd']);
   t.equal(installed.status, 0, installed.stderr);
   t.match(installed.stdout, /pushgate install: done/);
   t.match(installed.stdout, /Next steps:/);
@@ -195,7 +224,7 @@ await t.test('the installed pushgate serves, and a push through the gateway is c
 
 await t.test('running install.sh again changes nothing and says so', async (t) => {
   const before = snapshot(root);
-  const again = install([...flags, '--no-systemd']);
+  const again = await install([...flags, '--no-systemd']);
   t.equal(again.status, 0, again.stderr);
   t.match(again.stdout, /pushgate install: unchanged/);
   t.notMatch(again.stdout, /^(create|copied|install the|link|write) /m);
@@ -209,11 +238,11 @@ await t.test('--hooks installs the hooks into existing bare repositories', async
     mkdirSync(repo, { recursive: true });
     run('git', ['init', '-q', '--bare', '--initial-branch=main', repo]);
   }
-  const none = install([...flags, '--no-systemd', '--hooks', join(root, 'nowhere', '**', '*.git')]);
+  const none = await install([...flags, '--no-systemd', '--hooks', join(root, 'nowhere', '**', '*.git')]);
   t.equal(none.status, 1, 'a glob that matches nothing is an error');
   t.match(none.stderr, /matched no bare repository/);
 
-  const hooked = install([...flags, '--no-systemd', '--hooks', join(legacy, '**', '*.git')]);
+  const hooked = await install([...flags, '--no-systemd', '--hooks', join(legacy, '**', '*.git')]);
   t.equal(hooked.status, 0, hooked.stderr);
   for (const repo of repos) {
     t.match(hooked.stdout, `${repo}: installed pre-receive, post-receive`);
@@ -221,7 +250,7 @@ await t.test('--hooks installs the hooks into existing bare repositories', async
   }
 
   const before = snapshot(root);
-  const again = install([...flags, '--no-systemd', '--hooks', join(legacy, '**', '*.git')]);
+  const again = await install([...flags, '--no-systemd', '--hooks', join(legacy, '**', '*.git')]);
   t.equal(again.status, 0, again.stderr);
   t.match(again.stdout, /pushgate install: unchanged/);
   t.same(differences(before, snapshot(root)), [], 'installing the hooks again changes no repository');
@@ -251,7 +280,7 @@ await t.test('systemd unit: right ExecStart and User, not enabled; a re-run chan
     });
   }
   const args = [...flags, '--systemd-dir', systemdDir, ...(user !== undefined ? ['--user', user] : [])];
-  const written = install(args);
+  const written = await install(args);
   t.equal(written.status, 0, written.stderr);
   const unitFile = join(systemdDir, 'pushgate.service');
   const unit = readFileSync(unitFile, 'utf8');
@@ -277,11 +306,11 @@ await t.test('systemd unit: right ExecStart and User, not enabled; a re-run chan
   }
 
   requireTool('systemd-analyze', 'systemd');
-  const verified = spawnSync('systemd-analyze', ['verify', unitFile], { encoding: 'utf8' });
+  const verified = spawnSync('systemd-analyze', ['verify', unitFile], { encoding: 'utf8', timeout: 60_000 });
   t.equal(verified.status, 0, `systemd-analyze verify: ${verified.stderr}`);
 
   const before = snapshot(root);
-  const again = install(args);
+  const again = await install(args);
   t.equal(again.status, 0, again.stderr);
   t.match(again.stdout, /pushgate install: unchanged/);
   t.same(differences(before, snapshot(root)), []);
@@ -294,7 +323,7 @@ await t.test('--uninstall removes the program, link and unit; keeps config, stat
   const kept = [configFile, join(stateDir, 'ca'), join(stateDir, 'ca.pub'), join(stateDir, 'host_ed25519'), join(stateDir, 'audit', 'audit.log')];
   const keptBefore = kept.map((path) => readFileSync(path, 'utf8'));
 
-  const removed = install([...flags, '--systemd-dir', systemdDir, '--uninstall']);
+  const removed = await install([...flags, '--systemd-dir', systemdDir, '--uninstall']);
   t.equal(removed.status, 0, removed.stderr);
   t.notOk(existsSync(prefix), 'program dir removed');
   t.notOk(existsSync(link) || isLink(link), 'link removed');
@@ -312,7 +341,7 @@ await t.test('--uninstall removes the program, link and unit; keeps config, stat
   const refused = work.push(['origin', 'HEAD:main']);
   t.not(refused.code, 0, 'a repository whose hook ran the removed program refuses pushes');
 
-  const again = install([...flags, '--systemd-dir', systemdDir, '--uninstall']);
+  const again = await install([...flags, '--systemd-dir', systemdDir, '--uninstall']);
   t.equal(again.status, 0, again.stderr);
   t.match(again.stdout, /pushgate uninstall: unchanged/);
 });

@@ -51,7 +51,7 @@ t.test('client credentials: login, then git push through pushgate ssh', async (t
 
 t.test('device flow: the user step done at the IdP, then a push', async (t) => {
   const agent = new Agent(t, serve, 'reviewer');
-  const login = agent.loginAsync(['--server', serve.httpUrl, '--issuer', idp.issuer, '--client-id', idp.clients.device.id, '--device', '--scope', 'git:review']);
+  const login = agent.loginAsync(t, ['--server', serve.httpUrl, '--issuer', idp.issuer, '--client-id', idp.clients.device.id, '--device', '--scope', 'git:review']);
   const deadline = Date.now() + 30_000;
   let url: string | undefined;
   while (url === undefined && Date.now() < deadline) {
@@ -72,7 +72,7 @@ t.test('device flow: the user step done at the IdP, then a push', async (t) => {
 
 t.test('a device login cannot renew silently: pushgate ssh says what to do and exits 255', async (t) => {
   const agent = new Agent(t, serve, 'person');
-  const login = agent.loginAsync(['--server', serve.httpUrl, '--issuer', idp.issuer, '--client-id', idp.clients.device.id, '--device', '--scope', 'git:review', '--ttl', '5s']);
+  const login = agent.loginAsync(t, ['--server', serve.httpUrl, '--issuer', idp.issuer, '--client-id', idp.clients.device.id, '--device', '--scope', 'git:review', '--ttl', '5s']);
   let url: string | undefined;
   for (let i = 0; i < 600 && url === undefined; i += 1) {
     url = /open (http:\/\/\S+user_code=\S+)/.exec(login.stderr())?.[1];

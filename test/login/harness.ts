@@ -21,15 +21,28 @@ export interface Ran {
   stderr: string;
 }
 
+/** Kills a child started with `detached` and everything it started (git's ssh, say), which may hold its pipes open. */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 /** A child process run to its end without blocking the event loop. */
 export function runAsync(command: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<Ran> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    const timer = setTimeout(() => {
+      stderr += `\n[${command} ${args.join(' ')}: no end after ${timeoutMs / 1000} s; stopped]`;
+      killGroup(child);
+    }, timeoutMs);
     child.once('error', (error) => {
       clearTimeout(timer);
       resolve({ status: -1, stdout, stderr: `${stderr}${String(error)}` });
@@ -44,6 +57,9 @@ export function runAsync(command: string, args: string[], options: { env: NodeJS
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** How long `serve` may take to exit after SIGTERM: the drain timeout set in startServe, and a margin. */
+const STOP_LIMIT_MS = 20_000;
 
 export class Serve {
   sshPort = 0;
@@ -93,11 +109,15 @@ export class Serve {
     return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as AuditLine);
   }
 
+  /** SIGTERM, as an administrator stops it; it must exit within the drain timeout the tests configure. */
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
+    const late = setTimeout(() => this.child.kill('SIGKILL'), STOP_LIMIT_MS);
     await exited;
+    clearTimeout(late);
+    if (this.child.signalCode === 'SIGKILL') throw new Error(`pushgate serve did not exit within ${STOP_LIMIT_MS / 1000} s of SIGTERM:\n${this.#stderr.slice(-4000)}`);
   }
 }
 
@@ -107,6 +127,7 @@ export async function startServe(t: Teardown, idp: TestIdp, options: { configure
   const server = testServer(t);
   server.setConfig(['ssh', 'listen'], '127.0.0.1:0');
   server.setConfig(['http', 'listen'], '127.0.0.1:0');
+  server.setConfig(['ssh', 'limits', 'drainTimeout'], '10s');
   server.setConfig(['identity', 'issuers'], [issuerYaml(idp)]);
   options.configure?.(server);
   for (const repo of options.repos ?? []) server.createRepo(repo);
@@ -174,14 +195,25 @@ export class Agent {
     ]);
   }
 
-  /** `pushgate login …` in the background, for the device flow. */
-  loginAsync(args: string[]): { child: ChildProcess; stderr: () => string; done: Promise<Ran> } {
-    const child = spawn(process.execPath, [pushgateBin, 'login', ...args], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `pushgate login …` in the background, for the device flow; stopped when the test ends or after 120 s. */
+  loginAsync(t: Teardown, args: string[]): { child: ChildProcess; stderr: () => string; done: Promise<Ran> } {
+    const child = spawn(process.execPath, [pushgateBin, 'login', ...args], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const done = new Promise<Ran>((resolve) => child.once('close', (code) => resolve({ status: code ?? -1, stdout, stderr })));
+    const timer = setTimeout(() => {
+      stderr += '\n[pushgate login: no end after 120 s; stopped]';
+      killGroup(child);
+    }, 120_000);
+    const done = new Promise<Ran>((resolve) => child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? -1, stdout, stderr });
+    }));
+    // A login whose user step failed would otherwise poll until its code expires.
+    t.teardown(() => {
+      if (child.exitCode === null && child.signalCode === null) killGroup(child);
+    });
     return { child, stderr: () => stderr, done };
   }
 

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestServer, WorkTree } from '../helpers/git-server.js';
-import { pushgateBin, run } from '../helpers/tools.js';
+import { BLOCKING_LIMIT, pushgateBin, run } from '../helpers/tools.js';
 
 /** The environment of the test runner without any caller identity: commands run as local:<user>. */
 export function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -25,7 +25,7 @@ export interface CliRun {
 
 /** Runs `pushgate queue …` against the server's config as `who` (default: the local user). */
 export function queue(server: TestServer, args: string[], who: NodeJS.ProcessEnv = {}): CliRun {
-  const result = spawnSync(process.execPath, [pushgateBin, 'queue', ...args, '--config', server.configPath], { encoding: 'utf8', env: baseEnv(who) });
+  const result = spawnSync(process.execPath, [pushgateBin, 'queue', ...args, '--config', server.configPath], { encoding: 'utf8', env: baseEnv(who), ...BLOCKING_LIMIT });
   const out: CliRun = { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   try {
     out.json = JSON.parse(result.stdout);

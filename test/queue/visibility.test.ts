@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { reviewerUploadPackConfig } from '../../src/queue/index.js';
 import { testServer, WorkTree } from '../helpers/git-server.js';
-import { run, tempDir } from '../helpers/tools.js';
+import { BLOCKING_LIMIT, run, tempDir } from '../helpers/tools.js';
 import { AGENT, queue, workflowCommit } from './helpers.js';
 
 const server = testServer(t);
@@ -23,7 +23,7 @@ function reviewerClone(t: { teardown(fn: () => void): void }): string {
 }
 
 function git(cwd: string, ...args: string[]): { status: number; out: string } {
-  const result = spawnSync('git', args, { cwd, encoding: 'utf8' });
+  const result = spawnSync('git', args, { cwd, encoding: 'utf8', ...BLOCKING_LIMIT });
   return { status: result.status ?? -1, out: `${result.stdout}${result.stderr}` };
 }
 
@@ -56,7 +56,7 @@ t.test('reviewers fetch the parked commit by object id (protocol v2), or by name
 
   const third = reviewerClone(t);
   const command = queue(server, ['show', id]).stdout.split('\n').find((l) => l.includes('--upload-pack'))!.trim();
-  const ran = spawnSync('sh', ['-c', command], { cwd: third, encoding: 'utf8' });
+  const ran = spawnSync('sh', ['-c', command], { cwd: third, encoding: 'utf8', ...BLOCKING_LIMIT });
   t.equal(ran.status, 0, `the command \`queue show\` prints works: ${ran.stderr}`);
   t.equal(git(third, 'rev-parse', `refs/remotes/pushgate/${id}/heads/main`).out.trim(), tip);
 });

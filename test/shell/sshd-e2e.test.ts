@@ -1,7 +1,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { tempDir } from '../helpers/tools.js';
+import { BLOCKING_LIMIT, tempDir } from '../helpers/tools.js';
 import { forcePushIsDenied } from '../helpers/scenarios.js';
 import { Client, startSshd } from './sshd.js';
 
@@ -46,7 +46,7 @@ t.test('clone, push, fetch, ls-remote and git archive --remote through sshd and 
   t.equal(fetched.status, 0, fetched.stderr);
   t.equal(user.git(['rev-parse', 'origin/main'], { cwd: other }).stdout.trim(), user.git(['rev-parse', 'HEAD'], { cwd: work }).stdout.trim(), 'fetch sees the second push');
 
-  const archive = spawnSync('git', ['archive', `--remote=${url}`, 'main'], { env: user.gitEnv() });
+  const archive = spawnSync('git', ['archive', `--remote=${url}`, 'main'], { env: user.gitEnv(), ...BLOCKING_LIMIT });
   t.equal(archive.status, 0, archive.stderr.toString());
   t.ok(listFiles(archive.stdout).includes('hello.txt'), 'git archive --remote returns the pushed file');
 
