@@ -6,14 +6,9 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pushgateBin, requireTool, tempDir } from '../helpers/tools.js';
+import { pushgateBin, requireTool, tempDir, type Ran } from '../helpers/tools.js';
 import { pushgateResult } from '../helpers/git-server.js';
 
-interface Ran {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** The user's environment, minus anything pushgate or git would pick up from the test's own setup. */
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

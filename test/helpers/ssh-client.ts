@@ -1,18 +1,9 @@
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from './tools.js';
+import { ran, run, type Ran } from './tools.js';
 
-/** What a command printed, and how it ended (-1 when it did not exit on its own). */
-export interface Ran {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function ran(result: SpawnSyncReturns<string>): Ran {
-  return { status: result.status ?? -1, stdout: result.stdout ?? '', stderr: `${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
-}
+export { ran, type Ran };
 
 /** What a test certificate carries; defaults: valid 10 minutes, role `agent`. */
 export interface SignOptions {

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -52,6 +52,53 @@ export function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
+    });
+  });
+}
+
+/** What a command printed, and how it ended (-1 when it did not exit on its own). */
+export interface Ran {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function ran(result: SpawnSyncReturns<string>): Ran {
+  return { status: result.status ?? -1, stdout: result.stdout ?? '', stderr: `${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
+}
+
+/** Kills a child started with `detached` and everything it started (git's ssh, say), which may hold its pipes open. */
+export function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * A child process run to its end without blocking the event loop. On timeout
+ * it is killed with everything it started, and stderr says so.
+ */
+export function runAsync(command: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    const timer = setTimeout(() => {
+      stderr += `\n[${command} ${args.join(' ')}: no end after ${timeoutMs / 1000} s; stopped]`;
+      killGroup(child);
+    }, timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ status: -1, stdout, stderr: `${stderr}${String(error)}` });
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? -1, stdout, stderr });
     });
   });
 }

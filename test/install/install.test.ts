@@ -10,7 +10,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import { join } from 'node:path';
 import { Gateway, SshUser } from '../gateway/harness.js';
 import { WorkTree, type TestServer } from '../helpers/git-server.js';
-import { requireTool, run, tempDir } from '../helpers/tools.js';
+import { requireTool, run, runAsync, tempDir, type Ran } from '../helpers/tools.js';
 import { gh, Rng } from '../scan/fixtures.js';
 
 requireTool('git', 'git');
@@ -30,44 +30,16 @@ const link = join(binDir, 'pushgate');
 const configFile = join(configDir, 'pushgate.yaml');
 const flags = ['--prefix', prefix, '--bin-dir', binDir, '--config-dir', configDir, '--state-dir', stateDir];
 
-interface Ran {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Longest an install.sh run may take (npm ci from a warm cache takes seconds). */
 const INSTALL_TIMEOUT_MS = 240_000;
 
 /**
- * Runs install.sh without blocking the event loop, so that a run that hangs
- * (npm waiting on the network, say) ends in a failure that shows its output,
- * not in the test file being killed with nothing reported.
+ * install.sh, without blocking the event loop: a run that hangs (npm waiting
+ * on the network, say) ends in a failure that shows its output, not in the
+ * test file being killed with nothing reported.
  */
 function install(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Ran> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', [installSh, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    const timer = setTimeout(() => {
-      stderr += `\n[install.sh ${args.join(' ')}: no end after ${INSTALL_TIMEOUT_MS / 1000} s; stopped]`;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, INSTALL_TIMEOUT_MS);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      resolve({ status: -1, stdout, stderr: `${stderr}${String(error)}` });
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ status: code ?? -1, stdout, stderr });
-    });
-  });
+  return runAsync('bash', [installSh, ...args], { env, timeoutMs: INSTALL_TIMEOUT_MS });
 }
 
 /** The installed program, called through its link the way an administrator would. */

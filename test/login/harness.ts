@@ -7,51 +7,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testServer, type TestServer } from '../helpers/git-server.js';
-import { pushgateBin, requireTool, run, tempDir } from '../helpers/tools.js';
+import { killGroup, pushgateBin, requireTool, run, runAsync, tempDir, type Ran } from '../helpers/tools.js';
+
+export { runAsync, type Ran };
 import type { TestIdp } from '../identity/idp.js';
 import { issuerYaml, type AuditLine } from '../issuance/harness.js';
 
 export interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
-}
-
-export interface Ran {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Kills a child started with `detached` and everything it started (git's ssh, say), which may hold its pipes open. */
-function killGroup(child: ChildProcess): void {
-  try {
-    process.kill(-child.pid!, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-/** A child process run to its end without blocking the event loop. */
-export function runAsync(command: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<Ran> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timeoutMs = options.timeoutMs ?? 120_000;
-    const timer = setTimeout(() => {
-      stderr += `\n[${command} ${args.join(' ')}: no end after ${timeoutMs / 1000} s; stopped]`;
-      killGroup(child);
-    }, timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      resolve({ status: -1, stdout, stderr: `${stderr}${String(error)}` });
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ status: code ?? -1, stdout, stderr });
-    });
-  });
 }
 
 export function sleep(ms: number): Promise<void> {
