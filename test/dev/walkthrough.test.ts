@@ -6,9 +6,8 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pushgateBin, requireTool, tempDir, type Ran } from '../helpers/tools.js';
+import { pushgateBin, requireTool, runAsync, tempDir, type Ran } from '../helpers/tools.js';
 import { pushgateResult } from '../helpers/git-server.js';
-
 
 /** The user's environment, minus anything pushgate or git would pick up from the test's own setup. */
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -20,14 +19,7 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 function sh(command: string, extra: NodeJS.ProcessEnv = {}): Promise<Ran> {
-  return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', command], { env: cleanEnv(extra), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.once('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
-  });
+  return runAsync('sh', ['-c', command], { env: cleanEnv(extra) });
 }
 
 t.test('the walkthrough works as printed', { timeout: 240_000 }, async (t) => {

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditRecords, testServer, waitForAuditRecord, type TestServer } from '../helpers/git-server.js';
 import { CertifiedSshClient, type Ran, type SignOptions } from '../helpers/ssh-client.js';
-import { pushgateBin, requireTool, run } from '../helpers/tools.js';
+import { pushgateBin, requireTool, run, runAsync } from '../helpers/tools.js';
 import { KEY_KINDS, type KeyKind } from '../sshcert/fixtures.js';
 
 export interface Teardown {
@@ -206,14 +206,7 @@ export class SshUser extends CertifiedSshClient {
 
   /** The same, without waiting: for concurrency. */
   gitAsync(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
-    return new Promise((resolve) => {
-      const child = spawn('git', args, { cwd: options.cwd, env: this.gitEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-      child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-      child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
-    });
+    return runAsync('git', args, { env: this.gitEnv(options.env), ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) });
   }
 }
 

@@ -76,22 +76,27 @@ export function killGroup(child: ChildProcess): void {
   }
 }
 
-/**
- * A child process run to its end without blocking the event loop. On timeout
- * it is killed with everything it started, and stderr says so.
- */
-export function runAsync(command: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<Ran> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timeoutMs = options.timeoutMs ?? 120_000;
-    const timer = setTimeout(() => {
-      stderr += `\n[${command} ${args.join(' ')}: no end after ${timeoutMs / 1000} s; stopped]`;
-      killGroup(child);
-    }, timeoutMs);
+/** A child process running in the background, with what it printed so far. */
+export interface Started {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Settles when it has ended; after `timeoutMs` it is killed with everything it started, and stderr says so. */
+  done: Promise<Ran>;
+}
+
+export function startAsync(command: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Started {
+  const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const timer = setTimeout(() => {
+    stderr += `\n[${command} ${args.join(' ')}: no end after ${timeoutMs / 1000} s; stopped]`;
+    killGroup(child);
+  }, timeoutMs);
+  const done = new Promise<Ran>((resolve) => {
     child.once('error', (error) => {
       clearTimeout(timer);
       resolve({ status: -1, stdout, stderr: `${stderr}${String(error)}` });
@@ -101,4 +106,10 @@ export function runAsync(command: string, args: string[], options: { env: NodeJS
       resolve({ status: code ?? -1, stdout, stderr });
     });
   });
+  return { child, stdout: () => stdout, stderr: () => stderr, done };
+}
+
+/** A child process run to its end without blocking the event loop (see startAsync). */
+export function runAsync(command: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<Ran> {
+  return startAsync(command, args, options).done;
 }

@@ -10,7 +10,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import { join } from 'node:path';
 import { Gateway, SshUser } from '../gateway/harness.js';
 import { WorkTree, type TestServer } from '../helpers/git-server.js';
-import { requireTool, run, runAsync, tempDir, type Ran } from '../helpers/tools.js';
+import { ran, requireTool, run, runAsync, tempDir, type Ran } from '../helpers/tools.js';
 import { gh, Rng } from '../scan/fixtures.js';
 
 requireTool('git', 'git');
@@ -44,8 +44,7 @@ function install(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<
 
 /** The installed program, called through its link the way an administrator would. */
 function pushgate(args: string[]): Ran {
-  const result = spawnSync(link, args, { encoding: 'utf8', timeout: 60_000 });
-  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  return ran(spawnSync(link, args, { encoding: 'utf8', timeout: 60_000 }));
 }
 
 /** Every entry below `dir`: type, mode, owner, size, content hash, link target, mtime. */

@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentState } from '../../src/issuance/index.js';
-import { pushgateBin, tempDir } from '../helpers/tools.js';
+import { pushgateBin, runAsync, tempDir, type Ran } from '../helpers/tools.js';
 import { TestIdp } from '../identity/idp.js';
 import { startIssuance } from '../issuance/harness.js';
-import { runAsync, sleep, type Ran } from './harness.js';
+import { sleep } from './harness.js';
 
 const idp = await TestIdp.start(t);
 const stranger = await TestIdp.start(t);

@@ -7,9 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testServer, type TestServer } from '../helpers/git-server.js';
-import { killGroup, pushgateBin, requireTool, run, runAsync, tempDir, type Ran } from '../helpers/tools.js';
-
-export { runAsync, type Ran };
+import { killGroup, pushgateBin, requireTool, run, runAsync, startAsync, tempDir, type Ran, type Started } from '../helpers/tools.js';
 import type { TestIdp } from '../identity/idp.js';
 import { issuerYaml, type AuditLine } from '../issuance/harness.js';
 
@@ -158,26 +156,14 @@ export class Agent {
     ]);
   }
 
-  /** `pushgate login …` in the background, for the device flow; stopped when the test ends or after 120 s. */
-  loginAsync(t: Teardown, args: string[]): { child: ChildProcess; stderr: () => string; done: Promise<Ran> } {
-    const child = spawn(process.execPath, [pushgateBin, 'login', ...args], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => {
-      stderr += '\n[pushgate login: no end after 120 s; stopped]';
-      killGroup(child);
-    }, 120_000);
-    const done = new Promise<Ran>((resolve) => child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ status: code ?? -1, stdout, stderr });
-    }));
+  /** `pushgate login …` in the background, for the device flow; stopped when the test ends. */
+  loginAsync(t: Teardown, args: string[]): Started {
+    const login = startAsync(process.execPath, [pushgateBin, 'login', ...args], { env: this.env() });
     // A login whose user step failed would otherwise poll until its code expires.
     t.teardown(() => {
-      if (child.exitCode === null && child.signalCode === null) killGroup(child);
+      if (login.child.exitCode === null && login.child.signalCode === null) killGroup(login.child);
     });
-    return { child, stderr: () => stderr, done };
+    return login;
   }
 
   git(args: string[], cwd?: string, extra: NodeJS.ProcessEnv = {}): Promise<Ran> {

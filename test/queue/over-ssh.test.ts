@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { SshUser, startGateway, type Ran } from '../gateway/harness.js';
+import { SshUser, startGateway } from '../gateway/harness.js';
+import { runAsync } from '../helpers/tools.js';
 
 /**
  * The review loop over SSH with OpenSSH and certificates: an agent parks a
@@ -32,14 +32,7 @@ t.test('park over SSH, approve over SSH, wait over SSH', async (t) => {
   const id = /"queueId":"([a-z0-9]+)"/.exec(parked.stderr)?.[1];
   t.ok(id, `a queue id in the refusal: ${parked.stderr.slice(0, 400)}`);
 
-  const waiting = new Promise<Ran>((resolve) => {
-    const child = spawn('ssh', [...agent.sshOptions(), 'git@127.0.0.1', 'queue', 'wait', id!, '--timeout', '2m'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
-  });
+  const waiting = runAsync('ssh', [...agent.sshOptions(), 'git@127.0.0.1', 'queue', 'wait', id!, '--timeout', '2m'], { env: process.env });
 
   const ownApproval = agent.ssh(['queue', 'approve', id!]);
   t.equal(ownApproval.status, 1, 'the agent cannot approve its own push');
