@@ -71,14 +71,29 @@ t.test(`${CONCURRENT} concurrent git ls-remote sessions all succeed`, async (t) 
   t.comment(`${CONCURRENT} concurrent ls-remote: ${Date.now() - started} ms`);
 });
 
-t.test(`memory after ${SEQUENTIAL} sessions is back within 10% of where it started`, async (t) => {
+/*
+ * The resident size after a burst depends on more than what the server keeps:
+ * V8 sizes its heap and the C allocator keeps freed pages by its own rules, and
+ * across full runs the reading after one round ranged from -11% to +18%. A leak
+ * grows with every round; a one-time rise to a new working size does not. So
+ * the reading after a second round is compared with the higher of the two before
+ * it: a leak of about 11 KB per session still fails, as with one round.
+ */
+t.test(`memory: after a second round of ${SEQUENTIAL} sessions it is within 10% of where it stood`, async (t) => {
   t.equal(await runSessions(WARM_UP, LANES), 0, 'warm-up sessions succeed');
   const before = await settledRssKb();
-  const started = Date.now();
-  const failures = await runSessions(SEQUENTIAL, LANES);
-  const elapsed = Date.now() - started;
-  t.equal(failures, 0, `all ${SEQUENTIAL} sessions succeed`);
-  const after = await settledRssKb();
-  t.comment(`RSS ${before} kB after warm-up, ${after} kB after ${SEQUENTIAL} more sessions (${((after / before - 1) * 100).toFixed(1)}%); ${SEQUENTIAL} sessions in ${elapsed} ms`);
-  t.ok(after <= before * 1.1, `RSS ${after} kB is within 10% of ${before} kB`);
+  const rounds: number[] = [];
+  for (const round of [1, 2]) {
+    const started = Date.now();
+    const failures = await runSessions(SEQUENTIAL, LANES);
+    const elapsed = Date.now() - started;
+    t.equal(failures, 0, `round ${round}: all ${SEQUENTIAL} sessions succeed`);
+    rounds.push(await settledRssKb());
+    t.comment(`round ${round}: ${SEQUENTIAL} sessions in ${elapsed} ms`);
+  }
+  const [first, second] = rounds as [number, number];
+  const percent = (kb: number): string => `${((kb / before - 1) * 100).toFixed(1)}%`;
+  t.comment(`RSS ${before} kB after warm-up, ${first} kB (${percent(first)}) and ${second} kB (${percent(second)}) after each further ${SEQUENTIAL} sessions`);
+  const reference = Math.max(before, first);
+  t.ok(second <= reference * 1.1, `RSS ${second} kB after the second round is within 10% of ${reference} kB`);
 });
