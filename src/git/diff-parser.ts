@@ -41,6 +41,15 @@ const MINUS = 0x2d;
 const SPACE = 0x20;
 const AT = 0x40;
 const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+
+/**
+ * A line a reader writes to `diff-tree --stdin` between commits: git echoes
+ * what is not an object id, so the mark comes back once everything before it
+ * has been written. No line of patch output starts with a colon.
+ */
+export const SPOOL_MARK = ':pushgate-mark';
+const SPOOL_MARK_BYTES = Buffer.from(SPOOL_MARK, 'latin1');
 
 interface PendingFile {
   header: string | undefined;
@@ -76,6 +85,8 @@ export class DiffParser {
   readonly commits: string[] = [];
   /** Bytes of added lines read so far, whether or not the filter kept them. */
   addedBytes = 0;
+  /** SPOOL_MARK lines read so far. */
+  marks = 0;
   private out: DiffEvent[] = [];
   private carry: Buffer[] = [];
   private commit = '';
@@ -143,6 +154,10 @@ export class DiffParser {
     }
     if (s === e) return;
     const c = buf[s]!;
+    if (c === COLON && e - s === SPOOL_MARK_BYTES.length && buf.compare(SPOOL_MARK_BYTES, 0, SPOOL_MARK_BYTES.length, s, e) === 0) {
+      this.marks += 1;
+      return;
+    }
     if (c === AT) {
       this.startHunk(buf.toString('latin1', s, e));
       return;

@@ -9,7 +9,8 @@ export type GitErrorCode =
   | 'git.output-too-large'
   | 'git.closed'
   | 'git.protocol'
-  | 'git.invalid-argument';
+  | 'git.invalid-argument'
+  | 'git.spool';
 
 export class GitError extends Error {
   readonly code: GitErrorCode;

@@ -37,13 +37,23 @@ export interface GitProcess {
   exited: Promise<{ code: number; stderr: string }>;
 }
 
-/** Starts git with an argument array (never a shell). stdout is a pipe; stdin is a pipe when `stdin` is true. */
-export function spawnGit(args: readonly string[], options: GitSpawnOptions & { stdin?: boolean }): GitProcess {
+export interface GitStartOptions extends GitSpawnOptions {
+  /** stdin is a pipe (otherwise ignored). */
+  stdin?: boolean;
+  /** A file descriptor for stdout instead of a pipe. */
+  stdout?: number;
+  /** Run under `stdbuf` with this program path, so git writes large blocks (see stdbufPath). */
+  stdbuf?: string | null;
+}
+
+/** Starts git with an argument array (never a shell). stdout is a pipe unless given a descriptor; stdin is a pipe when `stdin` is true. */
+export function spawnGit(args: readonly string[], options: GitStartOptions): GitProcess {
   const gitDir = options.gitDir === undefined ? undefined : resolve(options.gitDir);
-  const child = spawn('git', args, {
+  const stdbuf = options.stdbuf ?? null;
+  const child = spawn(stdbuf ?? 'git', stdbuf === null ? args : ['-o', '256K', 'git', ...args], {
     cwd: options.cwd ?? gitDir,
     env: gitEnv(options.env, gitDir),
-    stdio: [options.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin === true ? 'pipe' : 'ignore', options.stdout ?? 'pipe', 'pipe'],
     shell: false,
     windowsHide: true,
   });

@@ -7,14 +7,14 @@ import { commit, git, gitDirOf, gitTestEnv, newRepo } from './fixture.js';
 
 async function collectRaw(gitDir: string, commits: string[]): Promise<DiffEvent[]> {
   const events: DiffEvent[] = [];
-  for await (const batch of diffEvents(gitDir, commits)) events.push(...batch);
+  for await (const batch of diffEvents(gitDir, commits)) for (const event of batch) events.push(event);
   return events;
 }
 
 /** The stream's events put back in the order the commits were given (git reads them newest first). */
 async function collect(gitDir: string, commits: string[], options: { renames?: boolean } = {}): Promise<DiffEvent[]> {
   const events: DiffEvent[] = [];
-  for await (const batch of diffEvents(gitDir, commits, undefined, options)) events.push(...batch);
+  for await (const batch of diffEvents(gitDir, commits, undefined, options)) for (const event of batch) events.push(event);
   const rank = new Map(commits.map((commit, i) => [commit, i]));
   return events.map((event, i) => ({ event, i })).sort((a, b) => rank.get(a.event.commit)! - rank.get(b.event.commit)! || a.i - b.i).map(({ event }) => event);
 }

@@ -8,7 +8,7 @@ import { commit, git, gitDirOf, newRepo } from './fixture.js';
 
 async function collect(gitDir: string, commits: string[], options: Parameters<typeof diffEvents>[3] = {}): Promise<DiffEvent[]> {
   const events: DiffEvent[] = [];
-  for await (const batch of diffEvents(gitDir, commits, undefined, options)) events.push(...batch);
+  for await (const batch of diffEvents(gitDir, commits, undefined, options)) for (const event of batch) events.push(event);
   return events;
 }
 

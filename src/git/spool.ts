@@ -1,0 +1,141 @@
+import { close, constants, fstat, ftruncate, mkdtempSync, openSync, read, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { GitError } from './errors.js';
+
+/** Bytes asked for per read. */
+const READ_BYTES = 256 * 1024;
+/** Longest wait between two looks at a file that has not grown, while its writer runs. */
+const MAX_POLL_MS = 8;
+
+/**
+ * A child's stdout spooled through an unlinked temporary file instead of a
+ * pipe. Node's stdio pipes are socket pairs of about 200 KB: git stops
+ * whenever they are full and is woken only when the reader has emptied most
+ * of it, so with the reader busy scanning one git's output and two git
+ * processes sharing two CPUs with it, about a third of the CPU time went idle.
+ * A file never makes the writer wait; the reader follows it at its own pace,
+ * and the writer's pace is held by what it is given to do (see DiffPart).
+ *
+ * The file is opened for appending, so it can be emptied while the writer
+ * waits (`truncate`), and unlinked at once: nothing is left behind, whatever
+ * happens to this process.
+ */
+export class Spool {
+  readonly fd: number;
+  /** Bytes read since the file was last emptied. */
+  position = 0;
+  private exited = false;
+  private wake: (() => void) | undefined;
+  private spare: Buffer | undefined;
+  private closed = false;
+
+  constructor() {
+    const base = tmpdir();
+    let dir: string;
+    try {
+      dir = mkdtempSync(join(base, 'pushgate-'));
+    } catch (error) {
+      throw new GitError('git.spool', `could not create a temporary file in ${base} for git's output (${(error as Error).message}); set TMPDIR to a writable directory`);
+    }
+    const path = join(dir, 'output');
+    try {
+      this.fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND, 0o600);
+    } catch (error) {
+      throw new GitError('git.spool', `could not create a temporary file in ${base} for git's output (${(error as Error).message}); set TMPDIR to a writable directory`);
+    } finally {
+      try {
+        unlinkSync(path);
+      } catch {
+        // Not created: nothing to remove.
+      }
+      rmdirSync(dir);
+    }
+  }
+
+  /** The writer: once it has exited, a read that finds nothing means the end. */
+  follow(child: ChildProcess): void {
+    const done = (): void => {
+      this.exited = true;
+      this.wake?.();
+    };
+    child.once('exit', done);
+    child.once('error', done);
+  }
+
+  /** The next bytes the writer has written, or null once it has exited and everything is read. */
+  async read(): Promise<Buffer | null> {
+    for (let delay = 1; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
+      // Sampled before reading: bytes written before the exit are then certainly seen by this read.
+      const exited = this.exited;
+      const buffer = this.spare ?? Buffer.allocUnsafe(READ_BYTES);
+      const bytes = await new Promise<number>((resolve, reject) => {
+        read(this.fd, buffer, 0, buffer.length, this.position, (error, n) => (error ? reject(error) : resolve(n)));
+      });
+      if (bytes > 0) {
+        this.spare = undefined;
+        this.position += bytes;
+        return bytes === buffer.length ? buffer : buffer.subarray(0, bytes);
+      }
+      this.spare = buffer;
+      if (exited) return null;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.wake = undefined;
+          resolve();
+        }, delay);
+        this.wake = () => {
+          clearTimeout(timer);
+          this.wake = undefined;
+          resolve();
+        };
+      });
+    }
+  }
+
+  /**
+   * Empties the file. Only while the writer waits and everything it wrote
+   * has been read: a file longer than what was read means it has not, and
+   * nothing is thrown away.
+   */
+  async truncate(): Promise<void> {
+    const size = await new Promise<number>((resolve, reject) => fstat(this.fd, (error, stats) => (error ? reject(error) : resolve(stats.size))));
+    if (size !== this.position) throw new GitError('git.spool', `git's output grew while it was to wait (${size} bytes written, ${this.position} read)`);
+    await new Promise<void>((resolve, reject) => ftruncate(this.fd, 0, (error) => (error ? reject(error) : resolve())));
+    this.position = 0;
+  }
+
+  /** Call once no read is under way: a closed descriptor's number can be reused by the next file opened. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    close(this.fd, () => undefined);
+  }
+}
+
+let stdbuf: string | null | undefined;
+
+/**
+ * `stdbuf`, where coreutils has one on the PATH. git writes its output
+ * through stdio, whose buffer on a file or pipe is 4 KiB: one write per 4 KiB.
+ * Run under `stdbuf -o 256K` it writes 64 times less often, which on a large
+ * push saves about a tenth of its time. Without it git runs as it is.
+ */
+export function stdbufPath(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (stdbuf !== undefined) return stdbuf;
+  stdbuf = null;
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, 'stdbuf');
+    try {
+      if (statSync(candidate).isFile()) {
+        stdbuf = candidate;
+        break;
+      }
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return stdbuf;
+}
