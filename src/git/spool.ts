@@ -1,4 +1,4 @@
-import { close, constants, fstat, ftruncate, mkdtempSync, openSync, read, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstat, ftruncate, mkdtempSync, openSync, read, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -110,7 +110,7 @@ export class Spool {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    close(this.fd, () => undefined);
+    closeSync(this.fd);
   }
 }
 

@@ -4,7 +4,7 @@ import { StreamedBlobSizes } from '../git/blob-sizes.js';
 import { CatFileBatch } from '../git/cat-file.js';
 import type { NewCommitGraph } from '../git/commits.js';
 import type { LineFilter } from '../git/diff-parser.js';
-import { startDiff } from '../git/diff-stream.js';
+import { startDiff, type DiffRun } from '../git/diff-stream.js';
 import { runGit } from '../git/run.js';
 import { EMPTY_ALLOWLIST, mergeAllowlists, parseRepoAllowlist, type RepoAllowlist } from '../policy/allowlist.js';
 import { INCOMPLETE_RULE } from '../policy/incomplete.js';
@@ -101,15 +101,16 @@ export async function scanContent(gitDir: string, listing: Promise<NewCommitGrap
     const allowlisted = repoAllowlist(catFile, gitDir, updates, policy.allowlist.repoFile, env);
     allowlisted.catch(() => undefined);
     let graph: NewCommitGraph;
+    let diff: DiffRun;
     try {
       graph = await listing;
+      const processes = graph.commits.length >= SPLIT_FROM_COMMITS && availableParallelism() > 1 ? 2 : 1;
+      diff = startDiff(gitDir, graph.commits, env, { processes });
     } catch (error) {
       await catFile.close();
       throw error;
     }
     const { commits, merges } = graph;
-    const processes = commits.length >= SPLIT_FROM_COMMITS && availableParallelism() > 1 ? 2 : 1;
-    const diff = startDiff(gitDir, commits, env, { processes });
     const sizes = new StreamedBlobSizes(catFile, gitDir, env, merges, commits);
     try {
       const [[{ ContentChecker }, { lineMayHoldSecret, SecretScanner }], found] = await Promise.all([modules, allowlisted]);

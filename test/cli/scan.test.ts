@@ -1,7 +1,8 @@
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { pushgateCli, WorkTree } from '../helpers/git-server.js';
-import { run, tempDir } from '../helpers/tools.js';
+import { requireTool, run, tempDir } from '../helpers/tools.js';
 import { gh, Rng, slackBot } from '../scan/fixtures.js';
 
 const rng = new Rng(7);
@@ -21,6 +22,19 @@ t.test('default range: what a push would send, including a secret already remove
   t.match(result.stdout, /src\/a\.ts:1:\d+: secret\./);
   t.match(result.stdout, /notes\/n\.md:1/);
   t.notOk(result.stdout.includes(token) || result.stdout.includes(slack), 'masked');
+});
+
+t.test('the same findings with git alone on the PATH (no stdbuf); an unwritable TMPDIR is a clear error', async (t) => {
+  const bin = tempDir(t);
+  symlinkSync(requireTool('git', 'git'), join(bin, 'git'));
+  const expected = pushgateCli(['scan', '--repo', work.path, '--format', 'json']);
+  t.equal(expected.status, 1);
+  const bare = pushgateCli(['scan', '--repo', work.path, '--format', 'json'], { env: { ...process.env, PATH: bin } });
+  t.equal(bare.status, 1, bare.stderr);
+  t.same(JSON.parse(bare.stdout).findings, JSON.parse(expected.stdout).findings);
+  const noTmp = pushgateCli(['scan', '--repo', work.path], { env: { ...process.env, TMPDIR: join(bin, 'git', 'tmp') } });
+  t.equal(noTmp.status, 2);
+  t.match(noTmp.stderr, /temporary file.*TMPDIR/);
 });
 
 t.test('explicit range, json', async (t) => {

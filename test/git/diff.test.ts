@@ -208,6 +208,10 @@ t.test('the parser gives the same events however the output is split', async (t)
   byteWise.push(...parser.end());
   t.same(byteWise, whole);
   t.ok(linesOf(whole).some((l) => l.text === 'évil ünicode'));
+  const marked = new DiffParser();
+  const withMarks = [...marked.push(Buffer.from(`${'b'.repeat(40)}\n:pushgate-mark\ndiff --git a/m b/m\n@@ -0,0 +1,2 @@\n+:pushgate-mark\n+ :pushgate-mark\n:pushgate-mark\n:pushgate-marks\n`)), ...marked.end()];
+  t.equal(marked.marks, 2, 'a mark is a line of its own outside hunks');
+  t.same(linesOf(withMarks).map((l) => l.text), [':pushgate-mark', ' :pushgate-mark'], 'added lines that read like a mark are content');
   const unterminated = new DiffParser();
   const events = [...unterminated.push(Buffer.from(`${'a'.repeat(40)}\ndiff --git a/x b/x\n@@ -0,0 +1 @@\n+last`)), ...unterminated.end()];
   t.same(linesOf(events), [{ commit: 'a'.repeat(40), path: 'x', line: 1, text: 'last' }]);

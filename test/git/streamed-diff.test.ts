@@ -76,6 +76,10 @@ t.test('two git processes give the events of one, in the same order', async (t) 
   const commits = (await newCommitGraph(gitDir, [git(repo, ['rev-parse', 'HEAD'])], undefined, { excludeRefs: ['*'] })).commits;
   const one = await collect(gitDir, commits);
   for (const processes of [2, 3, 50]) t.same(await collect(gitDir, commits, { processes }), one, `${processes} processes`);
+  // Git given one commit at a time and a mark after every read: the spool file is emptied throughout.
+  const tight = { batchBytes: 1, leadBytes: 1 };
+  t.same(await collect(gitDir, commits, { spool: tight }), one, 'the spool emptied after every read');
+  t.same(await collect(gitDir, commits, { spool: tight, processes: 2 }), one, 'the same with two processes');
   const filter = (buf: Buffer, start: number, end: number): boolean => buf.subarray(start, end).includes('e');
   const progressOne = { addedBytes: 0 };
   const progressTwo = { addedBytes: 0 };

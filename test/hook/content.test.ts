@@ -244,6 +244,15 @@ t.test('fail closed: a scan over its time budget or size cap parks', async (t) =
   t.equal(work.push(['origin', 'main']).code, 0, 'with the budget restored the same push is allowed');
 });
 
+t.test('fail closed: git\'s output cannot be spooled (TMPDIR not writable) parks, naming TMPDIR', async (t) => {
+  work.commit('spooled', { 'spooled.txt': 'text\n' });
+  // Below a file: no directory can be made there, not even by root.
+  const pushed = work.push(['origin', 'main'], { TMPDIR: join(server.configPath, 'tmp') });
+  expectDecision(t, pushed, 'park', 'scan.incomplete');
+  t.match(pushed.output, /TMPDIR/);
+  t.equal(work.push(['origin', 'main']).code, 0, 'with TMPDIR writable again the same push is allowed');
+});
+
 t.test('garbage on the hook\'s standard input is denied', async (t) => {
   const result = pushgateCli(['hook', 'pre-receive', '--config', server.configPath], { input: 'this is not a ref update\n', cwd: remote, env: { ...process.env, GIT_DIR: remote } });
   t.equal(result.status, 1);
