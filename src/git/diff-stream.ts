@@ -27,12 +27,16 @@ export interface DiffStartOptions {
   spool?: { batchBytes?: number; leadBytes?: number };
 }
 
-/** Arguments that make the patch output independent of the repository's and the user's diff configuration. */
+/**
+ * Arguments that make the patch output independent of the repository's and
+ * the user's diff configuration. A deleted file's lines are never scanned, so
+ * `--irreversible-delete` leaves them out of the output.
+ */
 export function diffArgs(options: { renames?: boolean } = {}): string[] {
   return [
     '-c', 'core.quotePath=false',
     '-c', 'diff.suppressBlankEmpty=false',
-    'diff-tree', '--stdin', '--always', '-r', '-p', '--cc', '-U0', '--root',
+    'diff-tree', '--stdin', '--always', '-r', '-p', '--cc', '-U0', '--root', '--irreversible-delete',
     '--no-color', '--no-ext-diff', '--no-textconv', '--full-index', '--submodule=short',
     '--src-prefix=a/', '--dst-prefix=b/', '--no-relative',
     options.renames === true ? '-M' : '--no-renames',
