@@ -114,7 +114,8 @@ export class Spool {
   }
 }
 
-let stdbuf: string | null | undefined;
+/** The last PATH looked through, and what was found there. */
+let lookedUp: { path: string; found: string | null } | undefined;
 
 /**
  * `stdbuf`, where coreutils has one on the PATH. git writes its output
@@ -123,19 +124,21 @@ let stdbuf: string | null | undefined;
  * push saves about a tenth of its time. Without it git runs as it is.
  */
 export function stdbufPath(env: NodeJS.ProcessEnv = process.env): string | null {
-  if (stdbuf !== undefined) return stdbuf;
-  stdbuf = null;
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
+  const path = env.PATH ?? '';
+  if (lookedUp?.path === path) return lookedUp.found;
+  let found: string | null = null;
+  for (const dir of path.split(delimiter)) {
     if (dir === '') continue;
     const candidate = join(dir, 'stdbuf');
     try {
       if (statSync(candidate).isFile()) {
-        stdbuf = candidate;
+        found = candidate;
         break;
       }
     } catch {
       // Not in this directory.
     }
   }
-  return stdbuf;
+  lookedUp = { path, found };
+  return found;
 }

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import t from 'tap';
 import { diffEvents, startDiff } from '../../src/git/index.js';
-import { Spool } from '../../src/git/spool.js';
+import { Spool, stdbufPath } from '../../src/git/spool.js';
+import { requireTool } from '../helpers/tools.js';
 import { commit, gitDirOf, newRepo } from './fixture.js';
 
 /** A writer that writes `first`, then `second` once it reads a line, then exits. */
@@ -86,4 +87,11 @@ t.test('the spool file stays within its batch and lead while a long diff is read
   // At most one batch and eight commits ahead of the parser (the least lead): each commit adds about 70 KB and removes as much.
   t.ok(largest < total / 4, `the file was emptied as it was read (largest ${largest} bytes)`);
   t.same(spoolFileSizes(), [], 'closed at the end');
+});
+
+t.test('stdbuf is looked up on the PATH given, and only there', async (t) => {
+  const stdbuf = requireTool('stdbuf', 'coreutils');
+  t.equal(stdbufPath({ PATH: `${t.testdirName}-none:${dirname(stdbuf)}` }), stdbuf);
+  t.equal(stdbufPath({ PATH: t.testdirName }), null);
+  t.equal(stdbufPath({}), null);
 });
