@@ -11,11 +11,11 @@ import type { FileEvent } from './diff-parser.js';
  * uninteresting, and the raw `-c` listing does not. The result is the list
  * changedBlobs gives for the same commits, in the same order.
  */
-const ASK_IN_GROUPS_OF = 512;
+const ASK_IN_GROUPS_OF = 64;
 
 export class StreamedBlobSizes {
   private readonly found = new Map<string, Promise<ChangedBlob | undefined>[]>();
-  /** Blobs not yet asked about: asked in groups, since every request wakes git and costs a write. */
+  /** Blobs not yet asked about: asked in groups, since every request wakes git and costs a write; small ones, so that few are left for the end of the stream. */
   private unsized: { event: FileEvent; oid: string; mode: string; settle(blob: ChangedBlob | undefined): void; fail(error: unknown): void }[] = [];
   private readonly mergeBlobs: Promise<ChangedBlob[]>;
 
