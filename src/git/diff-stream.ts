@@ -214,7 +214,7 @@ class DiffPart {
   private feed(): void {
     if (this.marked || this.fed === this.commits.length) return;
     const stdin = this.proc.child.stdin!;
-    if (this.spool.position >= this.batchBytes) {
+    if (this.spool.readSinceEmptied >= this.batchBytes) {
       stdin.write(`${SPOOL_MARK}\n`);
       this.marked = true;
       return;
@@ -284,7 +284,7 @@ export function startDiff(gitDir: string, commits: readonly string[], env?: Node
   checkCommitIds(commits);
   const args = diffArgs(options);
   const order = [...commits].reverse();
-  const batchBytes = options.spool?.batchBytes ?? SPOOL_BATCH_BYTES;
+  const batchBytes = Math.max(1, options.spool?.batchBytes ?? SPOOL_BATCH_BYTES);
   const leadBytes = options.spool?.leadBytes ?? LEAD_BYTES;
   const parts: DiffPart[] = [];
   try {
