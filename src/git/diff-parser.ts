@@ -46,7 +46,8 @@ const COLON = 0x3a;
 /**
  * A line a reader writes to `diff-tree --stdin` between commits: git echoes
  * what is not an object id, so the mark comes back once everything before it
- * has been written. No line of patch output starts with a colon.
+ * has been written. No line of the patch output this parser reads (no
+ * `--raw`) starts with a colon.
  */
 export const SPOOL_MARK = ':pushgate-mark';
 const SPOOL_MARK_BYTES = Buffer.from(SPOOL_MARK, 'latin1');

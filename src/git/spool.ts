@@ -42,17 +42,19 @@ export class Spool {
 
   constructor() {
     const base = tmpdir();
+    const unwritable = (error: unknown): GitError =>
+      new GitError('git.spool', `could not create a temporary file in ${base} for git's output (${(error as Error).message}); set TMPDIR to a writable directory`);
     let dir: string;
     try {
       dir = mkdtempSync(join(base, 'pushgate-'));
     } catch (error) {
-      throw new GitError('git.spool', `could not create a temporary file in ${base} for git's output (${(error as Error).message}); set TMPDIR to a writable directory`);
+      throw unwritable(error);
     }
     const path = join(dir, 'output');
     try {
       this.fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND, 0o600);
     } catch (error) {
-      throw new GitError('git.spool', `could not create a temporary file in ${base} for git's output (${(error as Error).message}); set TMPDIR to a writable directory`);
+      throw unwritable(error);
     } finally {
       try {
         unlinkSync(path);
