@@ -14,11 +14,9 @@ const args = process.argv.slice(2);
 let run;
 // git runs the hooks on every push: skip loading the whole command line for them.
 if (args[0] === 'hook' && (args[1] === 'pre-receive' || args[1] === 'post-receive') && !args.includes('--help') && !args.includes('-h')) {
-  run = import('../build/src/hook/main.js').then((hook) => {
-    if (args[1] === 'post-receive') return hook.postReceiveMain();
-    const at = args.indexOf('--config');
-    return hook.preReceiveMain(at >= 0 ? args[at + 1] : undefined);
-  });
+  const at = args.indexOf('--config');
+  const config = at >= 0 ? args[at + 1] : undefined;
+  run = import('../build/src/hook/main.js').then((hook) => (args[1] === 'post-receive' ? hook.postReceiveMain(config) : hook.preReceiveMain(config)));
 } else {
   run = import('../build/src/cli/main.js').then(({ main }) => main(process.argv));
 }

@@ -35,7 +35,7 @@ export function registerHookCommands(program: Command, result: CommandResult): v
       result.code = await preReceiveMain(options.config);
     });
   hook.command('post-receive')
-    .description('Runs after a push was applied: hands over to the repository\'s own post-receive hook, if one was kept.')
+    .description('Runs after a push was applied: records it in the audit log (push.applied), then hands over to the repository\'s own post-receive hook, if one was kept.')
     .option('--config <file>', 'config file the shim was installed with')
     .addHelpText('after', [
       '',
@@ -45,8 +45,8 @@ export function registerHookCommands(program: Command, result: CommandResult): v
       'Example (what hooks/post-receive runs):',
       '  pushgate hook post-receive --config /etc/pushgate/pushgate.yaml',
     ].join('\n'))
-    .action(async () => {
+    .action(async (options: { config?: string }) => {
       const { postReceiveMain } = await import('../hook/main.js');
-      result.code = await postReceiveMain();
+      result.code = await postReceiveMain(options.config);
     });
 }

@@ -1,4 +1,4 @@
-import { openAudit, type AuditFinding, type AuditIdentity } from '../audit/index.js';
+import { openAudit, type AuditEventInput, type AuditFinding, type AuditIdentity } from '../audit/index.js';
 import type { PushgateConfig } from '../config/index.js';
 import type { Finding, Pusher, RefUpdate } from '../policy/index.js';
 import type { ResultReport } from './message.js';
@@ -25,31 +25,47 @@ export function auditFindings(findings: readonly Finding[]): AuditFinding[] {
   }));
 }
 
-/**
- * Records the decision for one push. Returns false when the record could not
- * be written, so the caller can refuse a push it could not account for.
- */
-export async function recordDecision(config: PushgateConfig, report: ResultReport, pusher: Pusher, updates: readonly RefUpdate[], durationMs: number): Promise<boolean> {
+/** Writes one record from a hook; false when it could not be written. */
+async function recordFromHook(config: PushgateConfig, event: AuditEventInput): Promise<boolean> {
   // A hook's stderr reaches the pusher: audit destinations never write there.
   const log = openAudit(config.audit, { stderr: false });
   try {
-    await log.record({
-      type: 'push.decision',
-      ...(pusher.sessionId ? { session: pusher.sessionId } : {}),
-      identity: auditIdentity(pusher),
-      repository: report.repository,
-      refUpdates: updates.map((u) => ({ ref: u.ref, old: u.oldOid, new: u.newOid })),
-      decision: report.decision,
-      rules: [...new Set(report.findings.map((f) => f.ruleId))],
-      findings: auditFindings(report.findings),
-      ...(report.queueId ? { queueId: report.queueId } : {}),
-      ...(report.reason ? { reason: report.reason } : {}),
-      durationMs,
-    });
+    await log.record(event);
     return true;
   } catch {
     return false;
   } finally {
     await log.close(200);
   }
+}
+
+function pushFields(pusher: Pusher, repository: string, updates: readonly RefUpdate[]): Pick<AuditEventInput, 'session' | 'identity' | 'repository' | 'refUpdates'> {
+  return {
+    ...(pusher.sessionId ? { session: pusher.sessionId } : {}),
+    identity: auditIdentity(pusher),
+    repository,
+    refUpdates: updates.map((u) => ({ ref: u.ref, old: u.oldOid, new: u.newOid })),
+  };
+}
+
+/**
+ * Records the decision for one push. Returns false when the record could not
+ * be written, so the caller can refuse a push it could not account for.
+ */
+export function recordDecision(config: PushgateConfig, report: ResultReport, pusher: Pusher, updates: readonly RefUpdate[], durationMs: number): Promise<boolean> {
+  return recordFromHook(config, {
+    type: 'push.decision',
+    ...pushFields(pusher, report.repository, updates),
+    decision: report.decision,
+    rules: [...new Set(report.findings.map((f) => f.ruleId))],
+    findings: auditFindings(report.findings),
+    ...(report.queueId ? { queueId: report.queueId } : {}),
+    ...(report.reason ? { reason: report.reason } : {}),
+    durationMs,
+  });
+}
+
+/** Records what git applied (post-receive): the refs as they now are; `queueId` when a review released the push. */
+export function recordApplied(config: PushgateConfig, repository: string, pusher: Pusher, updates: readonly RefUpdate[], queueId: string | undefined): Promise<boolean> {
+  return recordFromHook(config, { type: 'push.applied', ...pushFields(pusher, repository, updates), ...(queueId ? { queueId } : {}) });
 }

@@ -37,11 +37,13 @@ export function shimText(hook: HookName, configPath: string): string {
   const header = ['#!/bin/sh', `${MARKER}: installed by \`pushgate repo install-hooks\`; reinstall rather than edit.`];
   if (hook === 'pre-receive') return [...header, `exec ${command}`, ''].join('\n');
   // The push is already applied: unless a kept hook must speak to the pusher,
-  // record it in the background so the pusher does not wait for it.
+  // record it in the background so the pusher does not wait for it. sh gives
+  // a background command /dev/null for stdin, so git's input goes by fd 3.
   return [
     ...header,
     `if [ -x hooks/post-receive${CHAINED_SUFFIX} ]; then exec ${command}; fi`,
-    `${command} <&0 >/dev/null 2>&1 &`,
+    'exec 3<&0',
+    `${command} <&3 3<&- >/dev/null 2>&1 &`,
     '',
   ].join('\n');
 }

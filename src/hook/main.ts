@@ -37,9 +37,20 @@ export async function preReceiveMain(configArgument: string | undefined): Promis
   return runChainedHook(gitDir, 'pre-receive', stdin, process.env);
 }
 
-/** `pushgate hook post-receive`: the push is applied; run the repository's own post-receive, if kept. */
-export async function postReceiveMain(): Promise<number> {
+/**
+ * `pushgate hook post-receive`: the push is applied. Records that in the
+ * audit log and runs the repository's own post-receive, if kept.
+ */
+export async function postReceiveMain(configArgument: string | undefined): Promise<number> {
+  const configPath = findConfigPath(configArgument);
   const stdin = await readStdin().catch(() => '');
+  const gitDir = resolve(process.env.GIT_DIR ?? '.');
+  const { recordAppliedPush } = await import('./post-receive.js');
+  const recorded = recordAppliedPush({ stdin, env: process.env, configPath, gitDir });
   const { runChainedHook } = await import('./chain.js');
-  return runChainedHook(resolve(process.env.GIT_DIR ?? '.'), 'post-receive', stdin, process.env);
+  const code = await runChainedHook(gitDir, 'post-receive', stdin, process.env);
+  const problem = await recorded;
+  // The push stands whatever happens here: this can only be reported.
+  if (problem !== null) process.stderr.write(`pushgate: the applied push is not in the audit log: ${problem}\n`);
+  return code;
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { pushgateCli, testServer, WorkTree, type Pushed } from '../helpers/git-server.js';
+import { auditRecords, pushgateCli, testServer, waitForAuditRecord, WorkTree, type Pushed } from '../helpers/git-server.js';
 import { pemBegin, gh, Rng, slackBot } from '../scan/fixtures.js';
 
 const rng = new Rng(0xc0ffee);
@@ -216,6 +216,26 @@ t.test('inline pushgate:allow parks for ordinary pushers and allows trusted role
   const trusted = work.push(['origin', 'main'], { PUSHGATE_PRINCIPAL: 'dana', PUSHGATE_ROLES: 'maintainer' });
   t.equal(trusted.result?.decision, 'allow', trusted.output);
   server.setConfig(['policy', 'trustedRoles'], []);
+});
+
+t.test('post-receive records what git applied (push.applied), in the background; a refused push has none', async (t) => {
+  resetToRemote();
+  type Applied = { type: string; session?: string; repository?: string; identity?: { principal: string }; refUpdates?: { ref: string; old: string; new: string }[] };
+  const appliedTo = (tip: string) => (r: Applied): boolean => r.type === 'push.applied' && (r.refUpdates ?? []).some((u) => u.new === tip);
+  const before = work.git('rev-parse', 'HEAD').trim();
+  const tip = work.commit('applied', { 'applied.txt': 'applied\n' });
+  t.equal(work.push(['origin', 'main'], { PUSHGATE_PRINCIPAL: 'carol', PUSHGATE_SESSION: 's-applied' }).code, 0);
+  t.match(await waitForAuditRecord<Applied>(server.dir, appliedTo(tip), 30_000), {
+    session: 's-applied', repository: 'team/app', identity: { principal: 'carol' }, refUpdates: [{ ref: 'refs/heads/main', old: before, new: tip }],
+  });
+  const token = gh(rng);
+  const refused = work.commit('refused', { 'refused.txt': `key = "${token}"\n` });
+  t.equal(work.push(['origin', 'main']).result?.decision, 'deny');
+  resetToRemote();
+  const next = work.commit('next', { 'next.txt': 'next\n' });
+  t.equal(work.push(['origin', 'main']).code, 0);
+  await waitForAuditRecord<Applied>(server.dir, appliedTo(next), 30_000);
+  t.notOk(auditRecords<Applied>(server.dir).some(appliedTo(refused)), 'git ran no post-receive for the refused push');
 });
 
 t.test('fail closed: a config that does not load denies every push', async (t) => {

@@ -95,6 +95,7 @@ t.test('park → list → show → approve: the branch moves and post-receive ru
   const audit = readFileSync(join(server.dir, 'state', 'audit', 'audit.log'), 'utf8').split('\n').filter((l) => l.includes(id)).map((l) => JSON.parse(l) as { type: string; queueId?: string });
   t.same(audit.map((e) => e.type).filter((type) => type.startsWith('queue.')), ['queue.park', 'queue.approve', 'queue.apply'], 'every transition is audited');
   t.ok(audit.every((e) => e.queueId === id), 'all joined on the queue id');
+  t.match(audit.find((e) => e.type === 'push.applied'), { identity: { principal: 'agent:bot' }, session: 's-1', refUpdates: [{ ref: 'refs/heads/main', old: before, new: tip }] }, 'post-receive recorded the applied push under the pusher\'s name');
   resync();
 });
 
