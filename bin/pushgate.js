@@ -16,7 +16,9 @@ let run;
 if (args[0] === 'hook' && (args[1] === 'pre-receive' || args[1] === 'post-receive') && !args.includes('--help') && !args.includes('-h')) {
   const at = args.indexOf('--config');
   const config = at >= 0 ? args[at + 1] : undefined;
-  run = import('../build/src/hook/main.js').then((hook) => (args[1] === 'post-receive' ? hook.postReceiveMain(config) : hook.preReceiveMain(config)));
+  run = args[1] === 'post-receive'
+    ? import('../build/src/hook/post-receive.js').then((hook) => hook.postReceiveMain(config))
+    : import('../build/src/hook/main.js').then((hook) => hook.preReceiveMain(config));
 } else {
   run = import('../build/src/cli/main.js').then(({ main }) => main(process.argv));
 }

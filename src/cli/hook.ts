@@ -46,7 +46,7 @@ export function registerHookCommands(program: Command, result: CommandResult): v
       '  pushgate hook post-receive --config /etc/pushgate/pushgate.yaml',
     ].join('\n'))
     .action(async (options: { config?: string }) => {
-      const { postReceiveMain } = await import('../hook/main.js');
+      const { postReceiveMain } = await import('../hook/post-receive.js');
       result.code = await postReceiveMain(options.config);
     });
 }

@@ -1,4 +1,6 @@
-import { openAudit, type AuditEventInput, type AuditFinding, type AuditIdentity } from '../audit/index.js';
+// The writer alone: the audit index also loads the log's readers (verify, query, report, follow), which a hook never uses.
+import { openAudit } from '../audit/log.js';
+import type { AuditEventInput, AuditFinding, AuditIdentity } from '../audit/types.js';
 import type { PushgateConfig } from '../config/index.js';
 import type { Finding, Pusher, RefUpdate } from '../policy/index.js';
 import type { ResultReport } from './message.js';

@@ -1,10 +1,13 @@
+import { resolve } from 'node:path';
 import { loadConfigCached } from '../config/cached.js';
+import { findConfigPath } from '../config/find.js';
 import type { PushgateConfig } from '../config/index.js';
 import { parseRefUpdates } from '../policy/classify.js';
 import type { RefUpdate } from '../policy/types.js';
 import { recordApplied } from './audit-decision.js';
-import { repositoryName } from './pre-receive.js';
+import { repositoryName } from './repository-name.js';
 import { pusherFromEnv } from './pusher.js';
+import { readStdin } from './stdin.js';
 
 export interface PostReceiveInput {
   stdin: string;
@@ -35,4 +38,21 @@ export async function recordAppliedPush(input: PostReceiveInput): Promise<string
   const pusher = pusherFromEnv(input.env, config);
   const written = await recordApplied(config, repositoryName(input.gitDir, config), pusher, updates, input.env.PUSHGATE_QUEUE_ID || undefined);
   return written ? null : 'the audit log could not be written';
+}
+
+/**
+ * `pushgate hook post-receive`: the push is applied. Records that in the
+ * audit log and runs the repository's own post-receive, if kept.
+ */
+export async function postReceiveMain(configArgument: string | undefined): Promise<number> {
+  const configPath = findConfigPath(configArgument);
+  const stdin = await readStdin().catch(() => '');
+  const gitDir = resolve(process.env.GIT_DIR ?? '.');
+  const recorded = recordAppliedPush({ stdin, env: process.env, configPath, gitDir });
+  const { runChainedHook } = await import('./chain.js');
+  const code = await runChainedHook(gitDir, 'post-receive', stdin, process.env);
+  const problem = await recorded;
+  // The push stands whatever happens here: this can only be reported.
+  if (problem !== null) process.stderr.write(`pushgate: the applied push is not in the audit log: ${problem}\n`);
+  return code;
 }

@@ -1,4 +1,3 @@
-import { basename, resolve } from 'node:path';
 import { isConfigError } from '../config/errors.js';
 import type { PushgateConfig } from '../config/index.js';
 import { newCommitGraph, type NewCommitGraph } from '../git/commits.js';
@@ -7,6 +6,7 @@ import { classifyUpdates, parseRefUpdates } from '../policy/classify.js';
 import type { Outcome } from '../policy/decide.js';
 import type { Finding, RefUpdate } from '../policy/types.js';
 import { formatReport, type ResultReport } from './message.js';
+import { repositoryName } from './repository-name.js';
 
 export interface HookRun {
   /** 0 lets git apply the push; anything else refuses it. */
@@ -37,13 +37,6 @@ function describeConfigFailure(error: unknown): string {
   if (!isConfigError(error)) return 'it could not be read';
   const where = error.problems.slice(0, 5).map((p) => `${p.path || 'file'}${p.line === undefined ? '' : ` (line ${p.line})`}`);
   return `${error.code} at ${where.join(', ')}`;
-}
-
-/** Repository name as people know it: the path below reposRoot, else the directory name. */
-export function repositoryName(gitDir: string, config?: PushgateConfig): string {
-  const absolute = resolve(gitDir);
-  const name = config && absolute.startsWith(`${config.reposRoot}/`) ? absolute.slice(config.reposRoot.length + 1) : basename(absolute);
-  return name.replace(/\.git$/, '');
 }
 
 /**
