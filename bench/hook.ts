@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateHistory, measured, median, scratch, sh } from './fixtures.js';
@@ -20,6 +20,18 @@ export interface SmallPushResult {
   runs: number;
 }
 
+/** Waits until the audit log has post-receive's record of the push of `tip` (at most 10 s). */
+function waitForApplied(auditLog: string, tip: string): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const text = existsSync(auditLog) ? readFileSync(auditLog, 'utf8') : '';
+    if (text.split('\n').some((line) => line.includes('"type":"push.applied"') && line.includes(tip))) return;
+    if (Date.now() > deadline) throw new Error(`post-receive did not record the push of ${tip} within 10 s`);
+    Atomics.wait(pause, 0, 0, 5);
+  }
+}
+
 /** Median wall time of a one-commit, five-file `git push` with and without pushgate's hooks. */
 export function benchSmallPush(runs = 21): SmallPushResult {
   const dir = scratch('small');
@@ -33,12 +45,15 @@ export function benchSmallPush(runs = 21): SmallPushResult {
     const work = join(dir, 'work');
     sh('git', ['init', '--quiet', '--initial-branch=main', work]);
     const git = (...args: string[]): string => sh('git', ['-c', 'user.name=Bench', '-c', 'user.email=bench@example.test', ...args], { cwd: work });
+    const auditLog = join(dir, 'srv', 'state', 'audit', 'audit.log');
     const measure = (remote: string, round: number): { ms: number; cpuMs: number } => {
       for (let f = 0; f < 5; f++) writeFileSync(join(work, `file${f}.ts`), `export const v${f} = ${round};\n// round ${round} file ${f}\n`);
       git('add', '-A');
       git('commit', '--quiet', '-m', `round ${round}`);
       const result = measured('git', ['push', '--quiet', remote, 'HEAD:refs/heads/main'], { cwd: work });
       if (result.status !== 0) throw new Error(`push failed: ${result.stderr}`);
+      // post-receive records the push in the background, after git push has returned: the next push waits for it.
+      if (remote === guarded) waitForApplied(auditLog, git('rev-parse', 'HEAD').trim());
       return result;
     };
     measure(guarded, -2);
