@@ -5,24 +5,20 @@ import type { PushgateConfig } from '../config/index.js';
 import { parseRefUpdates } from '../policy/classify.js';
 import type { RefUpdate } from '../policy/types.js';
 import { recordApplied } from './audit-decision.js';
+import type { PreReceiveInput } from './pre-receive.js';
 import { repositoryName } from './repository-name.js';
 import { pusherFromEnv } from './pusher.js';
 import { readStdin } from './stdin.js';
 
-export interface PostReceiveInput {
-  stdin: string;
-  env: NodeJS.ProcessEnv;
-  configPath: string;
-  gitDir: string;
-}
 
 /**
  * The final outcome of a push: the ref updates git applied (git runs
  * post-receive only for those), with the pusher as the gateway described
  * them and the queue entry when a review released the push. Resolves to what
- * went wrong, or null when the record is written.
+ * went wrong, or null when the record is written. Takes what pre-receive
+ * takes (a type only: pre-receive's modules are not loaded).
  */
-export async function recordAppliedPush(input: PostReceiveInput): Promise<string | null> {
+export async function recordAppliedPush(input: PreReceiveInput): Promise<string | null> {
   let config: PushgateConfig;
   let updates: RefUpdate[];
   try {
