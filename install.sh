@@ -315,8 +315,10 @@ manifest() {
   ' "$@"
 }
 
+# Times are kept: a hook runs from its bundle only while the bundle is at
+# least as new as the modules it was built from (src/hook/entry.ts).
 copy_file() { # SOURCE DEST MODE
-  install -D -m "$3" -- "$1" "$2"
+  install -D -p -m "$3" -- "$1" "$2"
 }
 
 check_prefix() {
@@ -351,6 +353,8 @@ sync_payload() {
     if ! grep -q -x -F -- "$sha $mode $path" <<<"$have"; then
       copied=$((copied + 1))
       ((dry_run)) || copy_file "$source_dir/$path" "$prefix/$path" "$([[ $mode == x ]] && echo 0755 || echo 0644)"
+    else
+      ((dry_run)) || touch -c -r "$source_dir/$path" -- "$prefix/$path"
     fi
   done <<<"$wanted"
   if [[ -n $have ]]; then

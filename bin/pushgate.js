@@ -16,9 +16,7 @@ let run;
 if (args[0] === 'hook' && (args[1] === 'pre-receive' || args[1] === 'post-receive') && !args.includes('--help') && !args.includes('-h')) {
   const at = args.indexOf('--config');
   const config = at >= 0 ? args[at + 1] : undefined;
-  run = args[1] === 'post-receive'
-    ? import('../build/src/hook/post-receive.js').then((hook) => hook.postReceiveMain(config))
-    : import('../build/src/hook/main.js').then((hook) => hook.preReceiveMain(config));
+  run = import('../build/src/hook/entry.js').then(({ runHook }) => runHook(args[1], config));
 } else {
   run = import('../build/src/cli/main.js').then(({ main }) => main(process.argv));
 }

@@ -10,13 +10,13 @@
  * user and closed to others; otherwise nothing is cached.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findConfigPath } from './find.js';
 import { readConfigText } from './read.js';
 import type { PushgateConfig } from './types.js';
+import { defaultUserCacheDir, isPrivateDir, writeCacheFile } from './user-cache-dir.js';
 
 export interface CachedLoadOptions {
   /** Where validated configs are kept; default `<tmpdir>/pushgate-<uid>/config`; null disables caching. */
@@ -32,8 +32,8 @@ interface CacheEntry {
 export async function loadConfigCached(path: string = findConfigPath(), options: CachedLoadOptions = {}): Promise<PushgateConfig> {
   const file = resolve(path);
   const text = readConfigText(file);
-  const dir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
-  const usable = dir !== null && privateDir(dir);
+  const dir = options.cacheDir === undefined ? defaultUserCacheDir('config') : options.cacheDir;
+  const usable = dir !== null && isPrivateDir(dir);
   const key = createHash('sha256').update(codeStamp()).update('\0').update(file).update('\0').update(text).digest('hex');
   const entry = join(dir ?? '', `${createHash('sha256').update(file).digest('hex').slice(0, 32)}.json`);
 
@@ -43,27 +43,8 @@ export async function loadConfigCached(path: string = findConfigPath(), options:
   }
   const { parseConfig } = await import('./load.js');
   const config = parseConfig(text, { file });
-  if (usable) writeEntry(entry, { key, config });
+  if (usable) writeCacheFile(entry, JSON.stringify({ key, config } satisfies CacheEntry));
   return config;
-}
-
-function defaultCacheDir(): string | null {
-  const uid = process.getuid?.();
-  if (uid === undefined) return null;
-  return join(tmpdir(), `pushgate-${uid}`, 'config');
-}
-
-/** Creates `dir` (0700) if needed; true only when it and its parent belong to us alone. */
-function privateDir(dir: string): boolean {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return [dir, dirname(dir)].every((path) => {
-      const stat = lstatSync(path);
-      return stat.isDirectory() && stat.uid === process.getuid?.() && (stat.mode & 0o077) === 0;
-    });
-  } catch {
-    return false;
-  }
 }
 
 function readEntry(entry: string): CacheEntry | undefined {
@@ -71,17 +52,6 @@ function readEntry(entry: string): CacheEntry | undefined {
     return JSON.parse(readFileSync(entry, 'utf8')) as CacheEntry;
   } catch {
     return undefined;
-  }
-}
-
-/** Atomic: concurrent hooks either see the old entry or the new one. */
-function writeEntry(entry: string, value: CacheEntry): void {
-  const temp = `${entry}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    writeFileSync(temp, JSON.stringify(value), { mode: 0o600 });
-    renameSync(temp, entry);
-  } catch {
-    // a cache that cannot be written only costs time
   }
 }
 

@@ -135,6 +135,10 @@ await t.test('install: program with production dependencies only, link, config, 
   for (const dev of ['typescript', 'tap', '@types/node']) t.notOk(existsSync(join(prefix, 'node_modules', dev)), `no ${dev}`);
   t.notOk(existsSync(join(prefix, 'build', 'test')), 'only build/src is copied');
   t.notOk(existsSync(join(prefix, 'src')), 'no TypeScript sources');
+  for (const [hook, module] of [['pre-receive', 'main.js'], ['post-receive', 'post-receive.js']] as const) {
+    const bundle = statSync(join(prefix, 'build', 'src', 'hook', 'bundle', `${hook}.cjs`));
+    t.ok(bundle.mtimeMs >= statSync(join(prefix, 'build', 'src', 'hook', module)).mtimeMs, `the ${hook} hook runs from its bundle: it is as new as its module`);
+  }
 
   t.equal(statSync(stateDir).mode & 0o777, 0o700);
   for (const key of ['ca', 'host_ed25519']) {
