@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import { defaultUserCacheDir, isPrivateDir, writeCacheFile } from '../config/user-cache-dir.js';
 
@@ -65,13 +65,13 @@ interface LoadedBundle {
 function loadBundle(name: HookName, bundlePath: string, cacheDir: string | null): LoadedBundle {
   const source = readFileSync(bundlePath, 'utf8');
   // V8 checks a cache against the source's length only: the name carries a hash of the source itself.
+  // It also names the bundle's path, so that two installations do not keep replacing each other's entry.
   const key = createHash('sha256').update(`${process.version}\0${process.arch}\0`).update(source).digest('hex').slice(0, 32);
-  const cachePath = cacheDir === null ? null : join(cacheDir, `${name}-${key}.bin`);
+  const prefix = `${name}-${createHash('sha256').update(bundlePath).digest('hex').slice(0, 16)}-`;
+  const cachePath = cacheDir === null ? null : join(cacheDir, `${prefix}${key}.bin`);
   const cachedData = cachePath === null ? undefined : readIfExists(cachePath);
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-    filename: bundlePath,
-    cachedData,
-  });
+  // The bundle is a function expression (scripts/bundle-hooks.ts).
+  const script = new vm.Script(source, { filename: pathToFileURL(bundlePath).href, cachedData });
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   const module = { exports: {} as Record<string, unknown> };
   wrapper.call(module.exports, module.exports, createRequire(bundlePath), module, bundlePath, dirname(bundlePath));
@@ -80,7 +80,7 @@ function loadBundle(name: HookName, bundlePath: string, cacheDir: string | null)
     saveCache() {
       if (cachePath === null || (cachedData !== undefined && !script.cachedDataRejected)) return;
       writeCacheFile(cachePath, script.createCachedData());
-      removeOtherEntries(cacheDir!, name, cachePath);
+      removeOtherEntries(cacheDir!, prefix, cachePath);
     },
   };
 }
@@ -93,12 +93,12 @@ function readIfExists(path: string): Buffer | undefined {
   }
 }
 
-/** Entries for an earlier build of the same hook are never read again. */
-function removeOtherEntries(cacheDir: string, name: HookName, keep: string): void {
+/** Entries for an earlier build of the same bundle are never read again. */
+function removeOtherEntries(cacheDir: string, prefix: string, keep: string): void {
   try {
     for (const entry of readdirSync(cacheDir)) {
       const path = join(cacheDir, entry);
-      if (entry.startsWith(`${name}-`) && entry.endsWith('.bin') && path !== keep) rmSync(path, { force: true });
+      if (entry.startsWith(prefix) && entry.endsWith('.bin') && path !== keep) rmSync(path, { force: true });
     }
   } catch {
     // left for the next write

@@ -1,4 +1,5 @@
-import { cpSync, copyFileSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { testServer, WorkTree } from '../helpers/git-server.js';
@@ -23,7 +24,7 @@ function codeCacheDir(tmp: string): string {
 
 function preReceiveEntries(tmp: string): string[] {
   const dir = codeCacheDir(tmp);
-  return existsSync(dir) ? readdirSync(dir).filter((name) => /^pre-receive-[0-9a-f]{32}\.bin$/.test(name)).map((name) => join(dir, name)) : [];
+  return existsSync(dir) ? readdirSync(dir).filter((name) => /^pre-receive-[0-9a-f]{16}-[0-9a-f]{32}\.bin$/.test(name)).map((name) => join(dir, name)) : [];
 }
 
 t.test('the pre-receive hook compiles its bundle once, then runs it from the code cache', async (t) => {
@@ -42,6 +43,23 @@ t.test('the pre-receive hook compiles its bundle once, then runs it from the cod
   t.same(preReceiveEntries(tmp), entries, 'the same entry');
   t.equal(again.mtimeMs, first.mtimeMs, 'V8 accepted it: it was not written again');
   t.equal(again.ino, first.ino);
+});
+
+t.test("writing an entry removes the same bundle's earlier ones, not another installation's", async (t) => {
+  const work = WorkTree.clone(t, server.createRepo('earlier'));
+  const tmp = tempDir(t);
+  const dir = codeCacheDir(tmp);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const pathHash = (path: string): string => createHash('sha256').update(path).digest('hex').slice(0, 16);
+  const ours = pathHash(join(projectRoot, 'build', 'src', 'hook', 'bundle', 'pre-receive.cjs'));
+  const earlier = join(dir, `pre-receive-${ours}-${'0'.repeat(32)}.bin`);
+  const elsewhere = join(dir, `pre-receive-${pathHash('/elsewhere/pre-receive.cjs')}-${'0'.repeat(32)}.bin`);
+  for (const path of [earlier, elsewhere]) writeFileSync(path, 'compiled by another build\n', { mode: 0o600 });
+
+  pushWithTmp(t, work, tmp);
+  t.notOk(existsSync(earlier), "the earlier build's entry is gone");
+  t.ok(existsSync(elsewhere), "the other installation's entry stays");
+  t.equal(preReceiveEntries(tmp).length, 2);
 });
 
 t.test('a damaged code cache entry is refused and replaced, and the push is checked as ever', async (t) => {
