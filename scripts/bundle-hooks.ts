@@ -1,10 +1,11 @@
 /**
- * Bundles each git hook's entry module and what it loads into one CommonJS
- * file (build/src/hook/bundle/). git starts a hook process for every push;
- * unbundled, Node resolves, reads and links about ninety ES modules before
- * the hook can decide. bin/pushgate.js runs a bundle only while it is at
- * least as new as the module it was built from, so a `tsc` run alone falls
- * back to the fresh modules instead of running an old bundle.
+ * Bundles each git hook's entry module, as tsc compiled it, and what it
+ * loads into one file of CommonJS (build/src/hook/bundle/). git starts a
+ * hook process for every push; unbundled, Node resolves, reads and links
+ * about ninety ES modules before the hook can decide. src/hook/entry.ts
+ * runs a bundle only while it is at least as new as the module it was built
+ * from, so a `tsc` run alone falls back to the fresh modules instead of
+ * running an old bundle.
  *
  * Run after `tsc` (`npm run build`). Any esbuild warning fails the build.
  */

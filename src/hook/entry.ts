@@ -35,10 +35,10 @@ export interface RunHookOptions {
 /** Runs hook `name` as `pushgate hook NAME --config FILE` does; resolves to its exit code. */
 export async function runHook(name: HookName, configArgument: string | undefined, options: RunHookOptions = {}): Promise<number> {
   const { module, main } = HOOKS[name];
-  const modulePath = fileURLToPath(new URL(module, import.meta.url));
+  const moduleUrl = new URL(module, import.meta.url);
   const bundlePath = fileURLToPath(new URL(`./bundle/${name}.cjs`, import.meta.url));
-  if (!isFresh(bundlePath, modulePath)) {
-    const exports = (await import(new URL(module, import.meta.url).href)) as Record<string, HookMain>;
+  if (!isFresh(bundlePath, fileURLToPath(moduleUrl))) {
+    const exports = (await import(moduleUrl.href)) as Record<string, HookMain>;
     return exports[main]!(configArgument);
   }
   const cacheDir = options.codeCacheDir === undefined ? defaultUserCacheDir('code') : options.codeCacheDir;
