@@ -65,8 +65,11 @@ interface LoadedBundle {
 function loadBundle(name: HookName, bundlePath: string, cacheDir: string | null): LoadedBundle {
   const source = readFileSync(bundlePath, 'utf8');
   // V8 checks a cache against the source's length only: the name carries a hash of the source itself.
-  // It also names the bundle's path, so that two installations do not keep replacing each other's entry.
-  const key = createHash('sha256').update(`${process.version}\0${process.arch}\0`).update(source).digest('hex').slice(0, 32);
+  // Code compiled while coverage is collected counts every block it runs, and V8 would accept it
+  // in a run without coverage: such code is kept apart. The name also carries the bundle's path,
+  // so that two installations do not keep replacing each other's entry.
+  const mode = process.env.NODE_V8_COVERAGE ? 'coverage' : '';
+  const key = createHash('sha256').update(`${process.version}\0${process.arch}\0${mode}\0`).update(source).digest('hex').slice(0, 32);
   const prefix = `${name}-${createHash('sha256').update(bundlePath).digest('hex').slice(0, 16)}-`;
   const cachePath = cacheDir === null ? null : join(cacheDir, `${prefix}${key}.bin`);
   const cachedData = cachePath === null ? undefined : readIfExists(cachePath);
