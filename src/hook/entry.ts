@@ -27,13 +27,8 @@ const HOOKS: Record<HookName, { module: string; main: string }> = {
   'post-receive': { module: './post-receive.js', main: 'postReceiveMain' },
 };
 
-export interface RunHookOptions {
-  /** Where compiled code is kept; default `<tmpdir>/pushgate-<uid>/code`; null disables the cache. */
-  codeCacheDir?: string | null;
-}
-
 /** Runs hook `name` as `pushgate hook NAME --config FILE` does; resolves to its exit code. */
-export async function runHook(name: HookName, configArgument: string | undefined, options: RunHookOptions = {}): Promise<number> {
+export async function runHook(name: HookName, configArgument: string | undefined): Promise<number> {
   const { module, main } = HOOKS[name];
   const moduleUrl = new URL(module, import.meta.url);
   const bundlePath = fileURLToPath(new URL(`./bundle/${name}.cjs`, import.meta.url));
@@ -41,7 +36,7 @@ export async function runHook(name: HookName, configArgument: string | undefined
     const exports = (await import(moduleUrl.href)) as Record<string, HookMain>;
     return exports[main]!(configArgument);
   }
-  const cacheDir = options.codeCacheDir === undefined ? defaultUserCacheDir('code') : options.codeCacheDir;
+  const cacheDir = defaultUserCacheDir('code');
   const bundle = loadBundle(name, bundlePath, cacheDir !== null && isPrivateDir(cacheDir) ? cacheDir : null);
   const code = await (bundle.exports[main] as HookMain)(configArgument);
   bundle.saveCache();
