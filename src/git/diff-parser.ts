@@ -102,13 +102,14 @@ export class DiffParser {
 
   constructor(private readonly lineFilter?: LineFilter) {}
 
+  /** Nothing of `chunk` is kept after the call: its bytes may be read into again (Spool.read). */
   push(chunk: Buffer): DiffEvent[] {
     this.out = [];
     let start = 0;
     if (this.carry.length > 0) {
       const nl = chunk.indexOf(LF);
       if (nl < 0) {
-        this.carry.push(chunk);
+        this.carry.push(Buffer.from(chunk));
         return this.out;
       }
       this.carry.push(chunk.subarray(0, nl));
@@ -121,7 +122,7 @@ export class DiffParser {
       this.line(chunk, start, nl);
       start = nl + 1;
     }
-    if (start < chunk.length) this.carry.push(chunk.subarray(start));
+    if (start < chunk.length) this.carry.push(Buffer.from(chunk.subarray(start)));
     return this.out;
   }
 

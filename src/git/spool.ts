@@ -37,7 +37,8 @@ export class Spool {
   private start = 0;
   private exited = false;
   private wake: (() => void) | undefined;
-  private spare: Buffer | undefined;
+  /** Read into again and again: fresh pages for every read cost more than the copy itself. */
+  private readonly buffer = Buffer.allocUnsafe(READ_BYTES);
   private closed = false;
 
   constructor() {
@@ -80,21 +81,23 @@ export class Spool {
     child.once('error', done);
   }
 
-  /** The next bytes the writer has written, or null once it has exited and everything is read. */
+  /**
+   * The next bytes the writer has written, or null once it has exited and
+   * everything is read. The bytes are valid until the next call: copy what
+   * must outlive it.
+   */
   async read(): Promise<Buffer | null> {
+    const buffer = this.buffer;
     for (let delay = 1; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
       // Sampled before reading: bytes written before the exit are then certainly seen by this read.
       const exited = this.exited;
-      const buffer = this.spare ?? Buffer.allocUnsafe(READ_BYTES);
       const bytes = await new Promise<number>((resolve, reject) => {
         read(this.fd, buffer, 0, buffer.length, this.position, (error, n) => (error ? reject(error) : resolve(n)));
       });
       if (bytes > 0) {
-        this.spare = undefined;
         this.position += bytes;
-        return bytes === buffer.length ? buffer : buffer.subarray(0, bytes);
+        return buffer.subarray(0, bytes);
       }
-      this.spare = buffer;
       if (exited) return null;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
