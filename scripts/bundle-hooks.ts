@@ -64,9 +64,9 @@ const result = await build({
   supported: { 'dynamic-import': false },
   sourcemap: true,
   sourcesContent: false,
-  // The file is the function Node wraps a CommonJS module in, so that the
-  // script V8 compiles is the file byte for byte: coverage offsets and the
-  // source map line up with it.
+  // The file is the function Node wraps a CommonJS module in: the script V8
+  // compiles is the file byte for byte, so positions in stack traces and in
+  // the source map are the file's own, and no wrapped copy of it is made.
   banner: { js: `(function (exports, require, module, __filename, __dirname) {\n"use strict";\nconst ${BUNDLE_URL} = require('node:url').pathToFileURL(__filename).href;` },
   footer: { js: '})' },
   plugins: [moduleUrls],
