@@ -10,7 +10,6 @@ import { repositoryName } from './repository-name.js';
 import { pusherFromEnv } from './pusher.js';
 import { readStdin } from './stdin.js';
 
-
 /**
  * The final outcome of a push: the ref updates git applied (git runs
  * post-receive only for those), with the pusher as the gateway described
