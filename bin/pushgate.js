@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+// CommonJS (bin/package.json): a hook run then never starts the ES module loader.
+'use strict';
+
 // A reader that stops early (`| head`) is not an error.
 process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -16,7 +19,7 @@ let run;
 if (args[0] === 'hook' && (args[1] === 'pre-receive' || args[1] === 'post-receive') && !args.includes('--help') && !args.includes('-h')) {
   const at = args.indexOf('--config');
   const config = at >= 0 ? args[at + 1] : undefined;
-  run = import('../build/src/hook/entry.js').then(({ runHook }) => runHook(args[1], config));
+  run = require('../build/src/hook/entry.cjs').runHook(args[1], config);
 } else {
   run = import('../build/src/cli/main.js').then(({ main }) => main(process.argv));
 }

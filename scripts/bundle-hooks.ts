@@ -2,7 +2,7 @@
  * Bundles each git hook's entry module, as tsc compiled it, and what it
  * loads into one file of CommonJS (build/src/hook/bundle/). git starts a
  * hook process for every push; unbundled, Node resolves, reads and links
- * about ninety ES modules before the hook can decide. src/hook/entry.ts
+ * about ninety ES modules before the hook can decide. src/hook/entry.cts
  * runs a bundle only while it is at least as new as the module it was built
  * from, so a `tsc` run alone falls back to the fresh modules instead of
  * running an old bundle.
@@ -60,7 +60,7 @@ const result = await build({
   format: 'cjs',
   target: 'node20',
   external: EXTERNAL,
-  // The bundle runs through vm.Script (src/hook/entry.ts), where import() needs an experimental loader option.
+  // The bundle runs through vm.Script (src/hook/entry.cts), where import() needs an experimental loader option.
   supported: { 'dynamic-import': false },
   sourcemap: true,
   sourcesContent: false,

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { findConfigPath } from './find.js';
 import { readConfigText } from './read.js';
 import type { PushgateConfig } from './types.js';
-import { defaultUserCacheDir, isPrivateDir, writeCacheFile } from './user-cache-dir.js';
+import { defaultUserCacheDir, isPrivateDir, writeCacheFile } from './user-cache-dir.cjs';
 
 export interface CachedLoadOptions {
   /** Where validated configs are kept; default `<tmpdir>/pushgate-<uid>/config`; null disables caching. */

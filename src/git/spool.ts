@@ -1,4 +1,4 @@
-import { closeSync, constants, fstat, ftruncate, mkdtempSync, openSync, read, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstat, ftruncate, mkdtempSync, openSync, readSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -91,9 +91,12 @@ export class Spool {
     for (let delay = 1; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
       // Sampled before reading: bytes written before the exit are then certainly seen by this read.
       const exited = this.exited;
-      const bytes = await new Promise<number>((resolve, reject) => {
-        read(this.fd, buffer, 0, buffer.length, this.position, (error, n) => (error ? reject(error) : resolve(n)));
-      });
+      // A regular file answers at once with what it holds: read here, since a
+      // read handed to libuv's thread pool cost twice the CPU time. The wait
+      // for the next turn of the event loop lets the rest of the hook (git's
+      // exit, the blob sizes) go on between reads.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const bytes = readSync(this.fd, buffer, 0, buffer.length, this.position);
       if (bytes > 0) {
         this.position += bytes;
         return buffer.subarray(0, bytes);

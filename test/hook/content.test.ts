@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { auditRecords, pushgateCli, testServer, waitForAuditRecord, WorkTree, type Pushed } from '../helpers/git-server.js';
+import { pushgateBin, requireTool, run } from '../helpers/tools.js';
 import { pemBegin, gh, Rng, slackBot } from '../scan/fixtures.js';
 
 const rng = new Rng(0xc0ffee);
@@ -278,6 +279,34 @@ t.test('garbage on the hook\'s standard input is denied', async (t) => {
   t.equal(result.status, 1);
   t.match(result.stderr, /pushgate-result: \{"decision":"deny"/);
   t.match(result.stderr, /hook\.bad-input/);
+});
+
+t.test('more than 16 MiB on the hook\'s standard input is denied', async (t) => {
+  const result = pushgateCli(['hook', 'pre-receive', '--config', server.configPath], { input: `${'0'.repeat(40)} ${'1'.repeat(40)} refs/heads/x\n`.repeat(200_000), cwd: remote, env: { ...process.env, GIT_DIR: remote } });
+  t.equal(result.status, 1);
+  t.match(result.stderr, /more than 16777216 bytes of ref updates on standard input/);
+});
+
+t.test('ref updates on a standard input left non-blocking are read in full', async (t) => {
+  requireTool('perl', 'perl-base');
+  const main = run('git', ['--git-dir', remote, 'rev-parse', 'refs/heads/main']).trim();
+  // perl makes the pipe non-blocking and runs the hook on it, as a shell
+  // whose input is such a descriptor would. The second half of the line comes
+  // later, so a read of the hook finds nothing for a while.
+  const nonBlocking = 'use Fcntl; fcntl(STDIN, F_SETFL, fcntl(STDIN, F_GETFL, 0) | O_NONBLOCK) or die "fcntl: $!"; exec @ARGV or die "exec: $!"';
+  const child = spawn('perl', ['-e', nonBlocking, process.execPath, pushgateBin, 'hook', 'pre-receive', '--config', server.configPath], { cwd: remote, env: { ...process.env, GIT_DIR: remote } });
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  // A hook that gave up early has closed the pipe: the test still reports what it printed.
+  child.stdin.on('error', () => undefined);
+  const line = `${main} ${'0'.repeat(40)} refs/heads/main\n`;
+  child.stdin.write(line.slice(0, 20));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  child.stdin.end(line.slice(20));
+  t.equal(await closed, 1, stderr);
+  t.match(stderr, /"rule":"ref\.delete"/, 'the whole line was read: the deletion of main is refused');
+  t.notMatch(stderr, /hook\.bad-input/);
 });
 
 t.test('10 concurrent pushes are each decided on their own', async (t) => {

@@ -1,6 +1,8 @@
 /**
  * How bin/pushgate.js starts a hook. git runs one for every push, so the
- * hook's start-up is part of every push's time.
+ * hook's start-up is part of every push's time. This module and the bundles
+ * are CommonJS, like bin/pushgate.js: a hook run then never starts Node's ES
+ * module loader, which costs a few milliseconds of every push.
  *
  * A hook runs from its bundle (build/src/hook/bundle/, one file instead of
  * about ninety modules) while the bundle is at least as new as the module it
@@ -15,9 +17,9 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import vm from 'node:vm';
-import { defaultUserCacheDir, isPrivateDir, writeCacheFile } from '../config/user-cache-dir.js';
+import { pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
+import { defaultUserCacheDir, isPrivateDir, writeCacheFile } from '../config/user-cache-dir.cjs';
 
 export type HookName = 'pre-receive' | 'post-receive';
 type HookMain = (configArgument: string | undefined) => Promise<number>;
@@ -30,10 +32,10 @@ const HOOKS: Record<HookName, { module: string; main: string }> = {
 /** Runs hook `name` as `pushgate hook NAME --config FILE` does; resolves to its exit code. */
 export async function runHook(name: HookName, configArgument: string | undefined): Promise<number> {
   const { module, main } = HOOKS[name];
-  const moduleUrl = new URL(module, import.meta.url);
-  const bundlePath = fileURLToPath(new URL(`./bundle/${name}.cjs`, import.meta.url));
-  if (!isFresh(bundlePath, fileURLToPath(moduleUrl))) {
-    const exports = (await import(moduleUrl.href)) as Record<string, HookMain>;
+  const modulePath = join(__dirname, module);
+  const bundlePath = join(__dirname, 'bundle', `${name}.cjs`);
+  if (!isFresh(bundlePath, modulePath)) {
+    const exports = (await import(pathToFileURL(modulePath).href)) as Record<string, HookMain>;
     return exports[main]!(configArgument);
   }
   const cacheDir = defaultUserCacheDir('code');
@@ -69,7 +71,7 @@ function loadBundle(name: HookName, bundlePath: string, cacheDir: string | null)
   const cachePath = cacheDir === null ? null : join(cacheDir, `${prefix}${key}.bin`);
   const cachedData = cachePath === null ? undefined : readIfExists(cachePath);
   // The bundle is a function expression (scripts/bundle-hooks.ts).
-  const script = new vm.Script(source, { filename: pathToFileURL(bundlePath).href, cachedData });
+  const script = new Script(source, { filename: pathToFileURL(bundlePath).href, cachedData });
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   const module = { exports: {} as Record<string, unknown> };
   wrapper.call(module.exports, module.exports, createRequire(bundlePath), module, bundlePath, dirname(bundlePath));
