@@ -17,6 +17,8 @@ export interface SmallPushResult {
   withHookCpuMs: number;
   withoutHookCpuMs: number;
   addedCpuMs: number;
+  /** `node -e 0` in the same rounds: how fast the machine starts Node at the time, for reading the rest. */
+  nodeStartMs: number;
   runs: number;
 }
 
@@ -60,15 +62,17 @@ export function benchSmallPush(runs = 21): SmallPushResult {
     measure(plain, -1);
     const withHook: { ms: number; cpuMs: number }[] = [];
     const without: { ms: number; cpuMs: number }[] = [];
+    const nodeStart: number[] = [];
     for (let i = 0; i < runs; i++) {
       withHook.push(measure(guarded, i * 2));
       without.push(measure(plain, i * 2 + 1));
+      nodeStart.push(measured(process.execPath, ['-e', '0']).ms);
     }
     const w = median(withHook.map((r) => r.ms));
     const o = median(without.map((r) => r.ms));
     const wc = median(withHook.map((r) => r.cpuMs));
     const oc = median(without.map((r) => r.cpuMs));
-    return { withHookMs: w, withoutHookMs: o, addedMs: w - o, withHookCpuMs: wc, withoutHookCpuMs: oc, addedCpuMs: wc - oc, runs };
+    return { withHookMs: w, withoutHookMs: o, addedMs: w - o, withHookCpuMs: wc, withoutHookCpuMs: oc, addedCpuMs: wc - oc, nodeStartMs: median(nodeStart), runs };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
