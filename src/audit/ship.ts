@@ -1,4 +1,5 @@
 import type { AuditTransport } from '../config/types.js';
+import { deferredCaOptions } from '../hook/deferred-ca.cjs';
 
 type Winston = typeof import('winston');
 type Logger = import('winston').Logger;
@@ -29,6 +30,7 @@ async function post(url: URL, body: string, timeout: number): Promise<boolean> {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       timeout,
+      ...(url.protocol === 'https:' ? deferredCaOptions() : {}),
     };
     let request: import('node:http').ClientRequest;
     try {

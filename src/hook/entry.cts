@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { defaultUserCacheDir, isPrivateDir, writeCacheFile } from '../config/user-cache-dir.cjs';
+import { restoreDeferredCa } from './deferred-ca.cjs';
 
 export type HookName = 'pre-receive' | 'post-receive';
 type HookMain = (configArgument: string | undefined) => Promise<number>;
@@ -31,6 +32,7 @@ const HOOKS: Record<HookName, { module: string; main: string }> = {
 
 /** Runs hook `name` as `pushgate hook NAME --config FILE` does; resolves to its exit code. */
 export async function runHook(name: HookName, configArgument: string | undefined): Promise<number> {
+  restoreDeferredCa();
   const { module, main } = HOOKS[name];
   const modulePath = join(__dirname, module);
   const bundlePath = join(__dirname, 'bundle', `${name}.cjs`);

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isBareRepo, runGit, runGitOrThrow } from '../git/index.js';
 import { CHAINED_SUFFIX } from './chain.js';
+import { deferCaShellLines } from './deferred-ca.cjs';
 
 export const HOOK_NAMES = ['pre-receive', 'post-receive'] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
@@ -34,7 +35,7 @@ const PUSHGATE_ENTRY = fileURLToPath(new URL('../../../bin/pushgate.js', import.
 /** The shim: a fixed node binary, the pushgate entry point, and the config path it was installed with. */
 export function shimText(hook: HookName, configPath: string): string {
   const command = `${shellQuote(process.execPath)} ${shellQuote(PUSHGATE_ENTRY)} hook ${hook} --config ${shellQuote(resolve(configPath))}`;
-  const header = ['#!/bin/sh', `${MARKER}: installed by \`pushgate repo install-hooks\`; reinstall rather than edit.`];
+  const header = ['#!/bin/sh', `${MARKER}: installed by \`pushgate repo install-hooks\`; reinstall rather than edit.`, ...deferCaShellLines()];
   if (hook === 'pre-receive') return [...header, `exec ${command}`, ''].join('\n');
   // The push is already applied: unless a kept hook must speak to the pusher,
   // record it in the background so the pusher does not wait for it. sh gives
