@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const small = benchSmallPush();
   print(`| one-commit, five-file push, median of ${small.runs} | ${small.withHookMs.toFixed(1)} ms | ${small.withoutHookMs.toFixed(1)} ms (no hook) | +${small.addedMs.toFixed(1)} ms | ≤ 150 ms added |`);
   print(`| the same, CPU time (user + system) of the whole push | ${small.withHookCpuMs.toFixed(0)} ms | ${small.withoutHookCpuMs.toFixed(0)} ms (no hook) | +${small.addedCpuMs.toFixed(0)} ms | |`);
-  print(`| for reference: Node's own start (\`node -e 0\`) in the same rounds | | ${small.nodeStartMs.toFixed(1)} ms | | |`);
+  print(`| for reference: Node's own start (\`node -e 0\`, as the shims start it) in the same rounds | | ${small.nodeStartMs.toFixed(1)} ms | | |`);
   const large = benchLargePush();
   print(`| pre-receive over ${(large.diffBytes / 1e6).toFixed(0)} MB of diff (${large.commits} commits), median of ${large.runs} | ${(large.hookMs / 1000).toFixed(2)} s | ${(large.gitLogMs / 1000).toFixed(2)} s (\`git log -p\`) | ${large.ratio.toFixed(2)}× | ≤ 1.3× |`);
   print(`| the same, against \`git log -p | wc -c\` (output read through a pipe) | ${(large.hookMs / 1000).toFixed(2)} s | ${(large.gitLogPipedMs / 1000).toFixed(2)} s | ${large.ratioPiped.toFixed(2)}× | ≤ 1.3× |`);
