@@ -316,7 +316,7 @@ manifest() {
 }
 
 # Times are kept: a hook runs from its bundle only while the bundle is at
-# least as new as the modules it was built from (src/hook/entry.ts).
+# least as new as the modules it was built from (src/hook/entry.cts).
 copy_file() { # SOURCE DEST MODE
   install -D -p -m "$3" -- "$1" "$2"
 }
