@@ -2,7 +2,9 @@ import { isZeroOid } from '../git/oid.js';
 import type { ClassifiedUpdate, RefUpdate, UpdateKind } from './types.js';
 
 const OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-const REF = /^refs\/[^\0\s]+$/;
+// git's own check refuses ASCII controls and spaces; other characters reach the ref checks, which name the problem.
+// eslint-disable-next-line no-control-regex
+const REF = /^refs\/[^\x00-\x20\x7f]+$/;
 /** What bytes that are not UTF-8 became when the input was read: the hook could not name that ref faithfully. */
 const NOT_UTF8 = '\uFFFD';
 
