@@ -175,7 +175,8 @@ export function checkRefUpdates(updates: readonly ClassifiedUpdate[], pusher: Pu
     }
     if (update.kind === 'create' && index !== undefined) {
       const other = caseConflict(update.ref, index);
-      if (other !== undefined) findings.push(named(RULES['case-conflict'], `it collides with ${maskText(other)}`));
+      // Named only when clones see it anyway: a hidden ref's name is not for the pusher.
+      if (other !== undefined) findings.push(named(RULES['case-conflict'], /^refs\/(?:heads|tags)\//.test(other) ? `it collides with ${maskText(other)}` : 'it collides with another ref'));
     }
     const applicable = policy.protect.filter((rule) =>
       rule.refs.some((pattern) => minimatch(update.ref, pattern, { dot: true })) &&
