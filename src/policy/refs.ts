@@ -16,7 +16,7 @@ type NameRule = 'reserved' | 'reserved-name' | 'name' | 'case-conflict';
 const RULES: Record<NameRule | RefAction | 'tag-move', RefRule> = {
   reserved: { id: 'ref.reserved-namespace', title: 'refs/pushgate/ is reserved for the review queue (in any spelling)', fix: 'Push to a branch or tag; pending pushes are created by the server only.' },
   'reserved-name': { id: 'ref.reserved-name', title: 'a ref named like HEAD or @ would shadow what git and every clone mean by that name', fix: 'Choose another name: no ref may end in HEAD (or FETCH_HEAD, ORIG_HEAD, …) or have @ as a part.' },
-  name: { id: 'ref.name', title: 'a ref name that tools or readers would misread', fix: 'Choose a plain name: no part starting with "-", no 40/64-hex names, no invisible or control characters, Unicode in NFC form, no credentials.' },
+  name: { id: 'ref.name', title: 'a ref name that tools or readers would misread', fix: 'Choose a plain name: no part starting with "-", no 40/64-hex names, no branch or tag named refs/…, no invisible or control characters, Unicode in NFC form, no credentials.' },
   'case-conflict': { id: 'ref.case-conflict', title: 'a new ref differs only in letter case (or Unicode form) from another ref', fix: 'On case-insensitive file systems (macOS, Windows clones, mirrors) both names would be one ref: use the existing spelling or another name.' },
   delete: { id: 'ref.delete', title: 'deleting a protected ref', fix: 'Do not delete this ref; ask an administrator if it really must go.' },
   'force-push': { id: 'ref.force-push', title: 'non-fast-forward update (force push) of a protected ref', fix: 'Fetch, rebase or merge onto the current tip, and push again without --force.' },
@@ -58,10 +58,22 @@ export function foldRefName(ref: string): string {
   return ref.normalize('NFKC').replace(IGNORABLE, '').toUpperCase().toLowerCase();
 }
 
-/** Whether `ref` is in the queue's namespace in any spelling a file system or a mirror would treat as the same. */
+/** A branch, tag or remote-tracking ref's name as people type it: `refs/heads/x/y` → `x/y`. */
+const SHORT_PREFIX = /^refs\/(?:heads\/|tags\/|remotes\/)?/;
+
+function inNamespace(folded: string): boolean {
+  return folded === 'refs/pushgate' || folded.startsWith(RESERVED_NAMESPACE);
+}
+
+/**
+ * Whether `ref` is in the queue's namespace in any spelling a file system or
+ * a mirror would treat as the same, or is a branch or tag typed as that
+ * namespace (`git push origin HEAD:REFS/pushgate/x` makes
+ * `refs/heads/REFS/pushgate/x`).
+ */
 export function isReservedRef(ref: string): boolean {
   const folded = foldRefName(ref);
-  return folded === 'refs/pushgate' || folded.startsWith(RESERVED_NAMESPACE);
+  return inNamespace(folded) || inNamespace(folded.replace(SHORT_PREFIX, ''));
 }
 
 /**
@@ -79,14 +91,15 @@ function reservedNameProblem(ref: string): string | undefined {
   return undefined;
 }
 
-const SHORT_PREFIX = /^refs\/(?:heads\/|tags\/|remotes\/)?/;
 const FULL_OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 
 function nameProblem(ref: string): string | undefined {
   if (INVISIBLE.test(ref)) return 'it holds an invisible, control or non-UTF-8 character';
   if (ref !== ref.normalize('NFC')) return 'it is not in Unicode NFC form (macOS would store another name)';
   if (ref.split('/').some((part) => part.startsWith('-'))) return 'a part starts with "-", which commands read as an option';
-  if (FULL_OID.test(ref.replace(SHORT_PREFIX, ''))) return 'it looks like an object id, which git resolves before any ref';
+  const short = ref.replace(SHORT_PREFIX, '');
+  if (FULL_OID.test(short)) return 'it looks like an object id, which git resolves before any ref';
+  if (foldRefName(short).startsWith('refs/')) return 'the name after refs/heads/ or refs/tags/ starts with "refs/", which reads as a full ref name';
   if (maskText(ref) !== ref) return 'it holds a credential';
   return undefined;
 }
