@@ -47,6 +47,7 @@ export const FIXED_REF_RULE_IDS = [RULES.reserved.id, RULES['reserved-name'].id]
  */
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zs}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}\p{Default_Ignorable_Code_Point}\uFFFD]/u;
 const IGNORABLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
+const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
 
 /**
  * The name as a case-insensitive, Unicode-normalising file system sees it:
@@ -54,6 +55,8 @@ const IGNORABLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
  * folded, ignorable code points dropped.
  */
 export function foldRefName(ref: string): string {
+  // Most names are printable ASCII, which only case folds.
+  if (PRINTABLE_ASCII.test(ref)) return ref.toLowerCase();
   // Upper then lower: also folds letters whose upper case is plain ASCII (ı, ſ), as NTFS's table does.
   return ref.normalize('NFKC').replace(IGNORABLE, '').toUpperCase().toLowerCase();
 }
@@ -106,44 +109,74 @@ function nameProblem(ref: string): string | undefined {
 
 // ── Case conflicts ──────────────────────────────────────────────────────────
 
+/** Several spellings fold to the same name. */
+const MIXED = Symbol('mixed');
+type Spelling = string | typeof MIXED;
+
 interface FoldIndex {
-  /** Folded name → the refs spelled that way. */
-  names: Map<string, Set<string>>;
-  /** Folded directory (a proper prefix ending before a slash) → the refs under it. */
-  dirs: Map<string, Set<string>>;
+  /** Folded name → how the refs with that folded name are spelled. */
+  names: Map<string, Spelling>;
+  /** Folded directory (a proper prefix ending before a slash) → how that directory is spelled in the refs under it. */
+  dirs: Map<string, Spelling>;
 }
 
-function add(map: Map<string, Set<string>>, key: string, ref: string): void {
-  const set = map.get(key);
-  if (set === undefined) map.set(key, new Set([ref]));
-  else set.add(ref);
+function note(map: Map<string, Spelling>, key: string, spelling: string): void {
+  const seen = map.get(key);
+  if (seen === undefined) map.set(key, spelling);
+  else if (seen !== spelling) map.set(key, MIXED);
 }
 
-function foldIndex(refs: Iterable<string>): FoldIndex {
+/** A ref's parts, as spelled and folded (part by part: a folded character never becomes a separator). */
+function foldParts(ref: string): { parts: string[]; folded: string[] } {
+  const parts = ref.split('/');
+  return { parts, folded: PRINTABLE_ASCII.test(ref) ? ref.toLowerCase().split('/') : parts.map(foldRefName) };
+}
+
+/**
+ * Indexes only what the created refs could collide with: refs whose folded
+ * name is a created ref's folded name or one of its folded directories, and
+ * refs under a created ref's folded name. Each ref of the repository (there
+ * may be a hundred thousand) costs one fold and a few set lookups unless it
+ * is one of those.
+ */
+function foldIndex(created: readonly string[], refs: Iterable<string>): FoldIndex {
+  const names = new Set<string>();
+  const dirs = new Set<string>();
+  for (const ref of created) {
+    const { folded } = foldParts(ref);
+    for (let i = 2; i <= folded.length; i++) names.add(folded.slice(0, i).join('/'));
+    dirs.add(folded.join('/'));
+  }
   const index: FoldIndex = { names: new Map(), dirs: new Map() };
   for (const ref of refs) {
-    const folded = foldRefName(ref);
-    add(index.names, folded, ref);
-    for (let i = folded.indexOf('/'); i > 0; i = folded.indexOf('/', i + 1)) add(index.dirs, folded.slice(0, i), ref);
+    const ascii = PRINTABLE_ASCII.test(ref);
+    const whole = ascii ? ref.toLowerCase() : foldParts(ref).folded.join('/');
+    if (names.has(whole)) note(index.names, whole, ref);
+    for (let i = whole.indexOf('/'); i > 0; i = whole.indexOf('/', i + 1)) {
+      const dir = whole.slice(0, i);
+      if (!dirs.has(dir) || index.dirs.get(dir) === MIXED) continue;
+      // ASCII folds keep lengths; otherwise count parts.
+      note(index.dirs, dir, ascii ? ref.slice(0, i) : ref.split('/').slice(0, dir.split('/').length).join('/'));
+    }
   }
   return index;
 }
 
 /**
- * Another ref that `ref` would collide with on a case-insensitive or
+ * Whether `ref` would collide with another ref on a case-insensitive or
  * normalising file system: the same folded name spelled otherwise, or a
- * folded directory of one being the other's folded name (a file and a
- * directory of one name). Exact-spelling directory clashes are git's own
- * refusal and are not reported here.
+ * folded directory of one being the other's folded name spelled otherwise
+ * (a file and a directory of one name). Exact-spelling directory clashes are
+ * git's own refusal and are not reported here.
  */
-function caseConflict(ref: string, index: FoldIndex): string | undefined {
-  const folded = foldRefName(ref);
-  for (const other of index.names.get(folded) ?? []) if (other !== ref) return other;
-  for (const other of index.dirs.get(folded) ?? []) if (!other.startsWith(`${ref}/`)) return other;
-  for (let i = folded.indexOf('/'); i > 0; i = folded.indexOf('/', i + 1)) {
-    for (const other of index.names.get(folded.slice(0, i)) ?? []) if (!ref.startsWith(`${other}/`)) return other;
+function caseConflict(ref: string, index: FoldIndex): boolean {
+  const { parts, folded } = foldParts(ref);
+  const clash = (seen: Spelling | undefined, spelling: string): boolean => seen !== undefined && seen !== spelling;
+  if (clash(index.names.get(folded.join('/')), ref) || clash(index.dirs.get(folded.join('/')), ref)) return true;
+  for (let i = 2; i < parts.length; i++) {
+    if (clash(index.names.get(folded.slice(0, i).join('/')), parts.slice(0, i).join('/'))) return true;
   }
-  return undefined;
+  return false;
 }
 
 // ── The check ───────────────────────────────────────────────────────────────
@@ -171,7 +204,7 @@ export function checkRefUpdates(updates: readonly ClassifiedUpdate[], pusher: Pu
   const findings: Finding[] = [];
   const deleted = new Set(updates.filter((u) => u.kind === 'delete').map((u) => u.ref));
   const created = updates.filter((u) => u.kind === 'create').map((u) => u.ref);
-  const index = existingRefs === undefined ? undefined : foldIndex([...[...existingRefs].filter((r) => !deleted.has(r)), ...created]);
+  const index = existingRefs === undefined || created.length === 0 ? undefined : foldIndex(created, [...[...existingRefs].filter((r) => !deleted.has(r)), ...created]);
   for (const update of updates) {
     const base = { ref: update.ref, mode: 'enforce' as const, ...(update.kind !== 'delete' ? { commit: update.newOid } : {}) };
     const named = (rule: RefRule, problem?: string): Finding => ({ ...base, ruleId: rule.id, title: problem === undefined ? rule.title : `${rule.title}: ${problem}`, fix: rule.fix, action: 'deny' });
@@ -187,9 +220,8 @@ export function checkRefUpdates(updates: readonly ClassifiedUpdate[], pusher: Pu
       if (problem !== undefined) findings.push(named(RULES.name, problem));
     }
     if (update.kind === 'create' && index !== undefined) {
-      const other = caseConflict(update.ref, index);
-      // Named only when clones see it anyway: a hidden ref's name is not for the pusher.
-      if (other !== undefined) findings.push(named(RULES['case-conflict'], /^refs\/(?:heads|tags)\//.test(other) ? `it collides with ${maskText(other)}` : 'it collides with another ref'));
+      // The other ref is not named: it may be one the pusher cannot see (a hidden ref).
+      if (caseConflict(update.ref, index)) findings.push(named(RULES['case-conflict']));
     }
     const applicable = policy.protect.filter((rule) =>
       rule.refs.some((pattern) => minimatch(update.ref, pattern, { dot: true })) &&
