@@ -27,9 +27,6 @@ const RULES: Record<NameRule | RefAction | 'tag-move', RefRule> = {
 
 export const REF_RULE_IDS = Object.values(RULES).map((r) => r.id);
 
-/** Rules no policy override or audit mode softens (see decide.ts). */
-export const FIXED_REF_RULE_IDS = [RULES.reserved.id, RULES['reserved-name'].id] as const;
-
 // ── Names ───────────────────────────────────────────────────────────────────
 //
 // git's own check (check-ref-format, applied by receive-pack) already refuses
