@@ -24,6 +24,7 @@ function describe(result: InstallResult): string {
     result.written.length ? `installed ${result.written.join(', ')}` : '',
     result.unchanged.length ? `${result.unchanged.join(', ')} already current` : '',
     result.chained.length ? `kept the existing ${result.chained.join(', ')} to run after pushgate` : '',
+    result.configured.length ? `set ${result.configured.join(', ')}` : '',
   ].filter((p) => p !== '');
   return `${result.repo}: ${parts.join('; ')}`;
 }

@@ -3,27 +3,34 @@ import { openAudit } from '../audit/log.js';
 import type { AuditEventInput, AuditFinding, AuditIdentity } from '../audit/types.js';
 import type { PushgateConfig } from '../config/index.js';
 import type { Finding, Pusher, RefUpdate } from '../policy/index.js';
+import { escapeControl, safeLine } from '../text/index.js';
 import type { ResultReport } from './message.js';
+
+// What a hook writes to the audit log came, in large part, from the pusher:
+// ref names, paths, push options, and the certificate's key id. Each text
+// goes through safeLine (secrets masked like findings, control characters as
+// visible escapes), so the log never holds a credential in plaintext and a
+// reader piping it to a terminal sees no escape sequence.
 
 export function auditIdentity(pusher: Pusher): AuditIdentity {
   return {
-    principal: pusher.principal,
-    roles: [...pusher.roles],
-    ...(pusher.keyId ? { keyId: pusher.keyId } : {}),
-    ...(pusher.certSerial ? { certSerial: pusher.certSerial } : {}),
-    ...(pusher.keyFingerprint ? { keyFingerprint: pusher.keyFingerprint } : {}),
-    ...(pusher.clientAddress ? { clientAddress: pusher.clientAddress } : {}),
-    ...(pusher.sponsor ? { sponsor: pusher.sponsor } : {}),
+    principal: escapeControl(pusher.principal),
+    roles: pusher.roles.map(escapeControl),
+    ...(pusher.keyId ? { keyId: safeLine(pusher.keyId) } : {}),
+    ...(pusher.certSerial ? { certSerial: escapeControl(pusher.certSerial) } : {}),
+    ...(pusher.keyFingerprint ? { keyFingerprint: escapeControl(pusher.keyFingerprint) } : {}),
+    ...(pusher.clientAddress ? { clientAddress: escapeControl(pusher.clientAddress) } : {}),
+    ...(pusher.sponsor ? { sponsor: escapeControl(pusher.sponsor) } : {}),
   };
 }
 
 /** Findings as the audit log keeps them: rule, outcome, place, and only the masked excerpt. */
 export function auditFindings(findings: readonly Finding[]): AuditFinding[] {
   return findings.map((f) => ({
-    rule: f.ruleId, action: f.action, mode: f.mode,
-    ...(f.ref ? { ref: f.ref } : {}), ...(f.commit ? { commit: f.commit } : {}),
-    ...(f.path ? { path: f.path } : {}), ...(f.line ? { line: f.line } : {}),
-    ...(f.excerpt ? { excerpt: f.excerpt } : {}), ...(f.fingerprint ? { fingerprint: f.fingerprint } : {}),
+    rule: escapeControl(f.ruleId), action: f.action, mode: f.mode,
+    ...(f.ref ? { ref: safeLine(f.ref) } : {}), ...(f.commit ? { commit: escapeControl(f.commit) } : {}),
+    ...(f.path ? { path: safeLine(f.path) } : {}), ...(f.line ? { line: f.line } : {}),
+    ...(f.excerpt ? { excerpt: safeLine(f.excerpt) } : {}), ...(f.fingerprint ? { fingerprint: escapeControl(f.fingerprint) } : {}),
   }));
 }
 
@@ -45,8 +52,8 @@ function pushFields(pusher: Pusher, repository: string, updates: readonly RefUpd
   return {
     ...(pusher.sessionId ? { session: pusher.sessionId } : {}),
     identity: auditIdentity(pusher),
-    repository,
-    refUpdates: updates.map((u) => ({ ref: u.ref, old: u.oldOid, new: u.newOid })),
+    repository: escapeControl(repository),
+    refUpdates: updates.map((u) => ({ ref: safeLine(u.ref), old: u.oldOid, new: u.newOid })),
   };
 }
 
@@ -59,10 +66,10 @@ export function recordDecision(config: PushgateConfig, report: ResultReport, pus
     type: 'push.decision',
     ...pushFields(pusher, report.repository, updates),
     decision: report.decision,
-    rules: [...new Set(report.findings.map((f) => f.ruleId))],
+    rules: [...new Set(report.findings.map((f) => escapeControl(f.ruleId)))],
     findings: auditFindings(report.findings),
     ...(report.queueId ? { queueId: report.queueId } : {}),
-    ...(report.reason ? { reason: report.reason } : {}),
+    ...(report.reason ? { reason: safeLine(report.reason) } : {}),
     durationMs,
   });
 }

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { enableFsck } from '../git/fsck.js';
 import { isBareRepo, runGit, runGitOrThrow } from '../git/index.js';
 import { CHAINED_SUFFIX } from './chain.js';
 import { deferCaShellLines } from './deferred-ca.cjs';
@@ -24,6 +25,8 @@ export interface InstallResult {
   written: HookName[];
   unchanged: HookName[];
   chained: HookName[];
+  /** Git settings this install turned on (git's object checks, push options, hidden refs). */
+  configured: string[];
 }
 
 function shellQuote(value: string): string {
@@ -53,17 +56,28 @@ function readIfExists(path: string): string | undefined {
   return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
 }
 
-/** Git settings every protected repository needs, set only when missing. */
-async function configureRepo(repo: string): Promise<void> {
+/**
+ * Git settings every protected repository needs, set only when missing:
+ * push options, the queue's refs hidden, and git's object checks on receive
+ * and fetch (a tree with a `.git` entry or a `.gitmodules` with an
+ * option-like url never gets in; the pre-receive hook refuses every push
+ * while they are off). Returns the keys it set.
+ */
+async function configureRepo(repo: string): Promise<string[]> {
+  const set: string[] = [];
   // git rewrites its config file even when a value does not change: ask first.
   const pushOptions = await runGit(['config', '--bool', '--get', 'receive.advertisePushOptions'], { gitDir: repo });
   if (pushOptions.stdout.trim() !== 'true') {
     await runGitOrThrow(['config', 'receive.advertisePushOptions', 'true'], { gitDir: repo });
+    set.push('receive.advertisePushOptions');
   }
   const hidden = await runGit(['config', '--get-all', 'transfer.hideRefs'], { gitDir: repo });
   if (!hidden.stdout.split('\n').includes('refs/pushgate')) {
     await runGitOrThrow(['config', '--add', 'transfer.hideRefs', 'refs/pushgate'], { gitDir: repo });
+    set.push('transfer.hideRefs');
   }
+  set.push(...await enableFsck(repo));
+  return set;
 }
 
 /**
@@ -75,7 +89,7 @@ export async function installHooks(repoPath: string, options: InstallOptions): P
   const repo = resolve(repoPath);
   if (!(await isBareRepo(repo))) throw new HookInstallError(`${repo} is not a bare git repository`);
   const hooksDir = join(repo, 'hooks');
-  const result: InstallResult = { repo, written: [], unchanged: [], chained: [] };
+  const result: InstallResult = { repo, written: [], unchanged: [], chained: [], configured: [] };
   const plans = HOOK_NAMES.map((hook) => ({ hook, path: join(hooksDir, hook), text: shimText(hook, options.configPath) }));
   for (const { hook, path } of plans) {
     const current = readIfExists(path);
@@ -100,6 +114,6 @@ export async function installHooks(repoPath: string, options: InstallOptions): P
     renameSync(`${path}.pushgate-tmp`, path);
     result.written.push(hook);
   }
-  await configureRepo(repo);
+  result.configured = await configureRepo(repo);
   return result;
 }

@@ -1,4 +1,5 @@
 import type { Decision, Finding } from '../policy/index.js';
+import { escapeControl, safeLine } from '../text/index.js';
 
 export interface ResultReport {
   decision: Decision;
@@ -34,10 +35,56 @@ const HEADLINES: Record<Decision, string> = {
 };
 
 /**
- * What the pusher sees: a short block for people, then exactly one
- * `pushgate-result:` line of JSON for agents.
+ * A finding as it may be shown: every text that can carry what a pusher
+ * wrote (a ref name, a path, a commit subject in a title, a note) masked like
+ * an excerpt and with its control characters shown as escapes, so no
+ * terminal sequence, line break or credential reaches the pusher's (or a
+ * reviewer's) screen from the hook.
  */
-export function formatReport(report: ResultReport): string {
+function shown(f: Finding): Finding {
+  const out: Finding = { ...f, ruleId: escapeControl(f.ruleId), title: safeLine(f.title), fix: safeLine(f.fix) };
+  if (f.ref !== undefined) out.ref = safeLine(f.ref);
+  if (f.commit !== undefined) out.commit = escapeControl(f.commit);
+  if (f.path !== undefined) out.path = safeLine(f.path);
+  if (f.excerpt !== undefined) out.excerpt = safeLine(f.excerpt);
+  if (f.fingerprint !== undefined) out.fingerprint = escapeControl(f.fingerprint);
+  if (f.note !== undefined) out.note = safeLine(f.note);
+  return out;
+}
+
+/**
+ * JSON.stringify escapes C0 controls but leaves DEL, C1 controls (0x9b is a
+ * CSI on some terminals), bidi controls and U+2028/2029 as they are; written
+ * as \u escapes they parse back to the same string.
+ */
+// eslint-disable-next-line no-control-regex
+const JSON_RAW = /[\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]/g;
+
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The content checks' notes, one line each, made safe like findings. */
+export function formatNotes(notes: readonly string[]): string {
+  return notes.map((n) => `pushgate: note: ${safeLine(n)}\n`).join('');
+}
+
+/**
+ * What the pusher sees: a short block for people, then exactly one
+ * `pushgate-result:` line of JSON for agents. Every text is shown through
+ * `shown` / safeLine: the hook's output passes git's `remote: ` prefix to the
+ * pusher's terminal as it is.
+ */
+export function formatReport(unsafe: ResultReport): string {
+  const report: ResultReport = {
+    ...unsafe,
+    repository: escapeControl(unsafe.repository),
+    findings: unsafe.findings.map(shown),
+    ...(unsafe.reason !== undefined ? { reason: safeLine(unsafe.reason) } : {}),
+    ...(unsafe.error !== undefined ? { error: safeLine(unsafe.error) } : {}),
+    ...(unsafe.queueId !== undefined ? { queueId: escapeControl(unsafe.queueId) } : {}),
+    ...(unsafe.waitCommand !== undefined ? { waitCommand: safeLine(unsafe.waitCommand) } : {}),
+  };
   const lines: string[] = [];
   const enforced = report.findings.filter((f) => f.mode === 'enforce').length;
   const audit = report.findings.length - enforced;
@@ -71,6 +118,6 @@ export function formatReport(report: ResultReport): string {
       ...(f.note ? { note: f.note } : {}), fix: f.fix,
     })),
   };
-  lines.push(`pushgate-result: ${JSON.stringify(json)}`);
+  lines.push(`pushgate-result: ${jsonLine(json)}`);
   return `${lines.join('\n')}\n`;
 }

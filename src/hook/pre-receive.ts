@@ -5,7 +5,9 @@ import { isZeroOid } from '../git/oid.js';
 import { classifyUpdates, parseRefUpdates } from '../policy/classify.js';
 import type { Outcome } from '../policy/decide.js';
 import type { Finding, RefUpdate } from '../policy/types.js';
-import { formatReport, type ResultReport } from './message.js';
+import { checkRepository } from '../policy/repository.js';
+import { formatNotes, formatReport, type ResultReport } from './message.js';
+import { readRepositoryFacts } from './repository-facts.js';
 import { repositoryName } from './repository-name.js';
 
 export interface HookRun {
@@ -68,6 +70,8 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
   }
   const listing = updates === undefined ? undefined : newCommitGraph(input.gitDir, updates.map((u) => u.newOid), input.env);
   listing?.catch(() => undefined);
+  const facts = updates === undefined ? undefined : readRepositoryFacts(input.gitDir, updates, input.env);
+  facts?.catch(() => undefined);
   const contentScan = import('./content-scan.js');
   contentScan.catch(() => undefined);
   let config: PushgateConfig;
@@ -80,7 +84,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
   }
   const repository = repositoryName(input.gitDir, config);
   try {
-    if (updates === undefined || listing === undefined) {
+    if (updates === undefined || listing === undefined || facts === undefined) {
       return refused(repository, (badInput as Error).message, 'hook.bad-input', 'Push with a git client; the hook reads only git\'s own ref update lines.');
     }
     const pushed = updates;
@@ -102,7 +106,8 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
     const classified = await classifying;
     const { checkRefUpdates } = await modules.refs;
     const pusher = (await modules.pusher).pusherFromEnv(input.env, config);
-    const findings = checkRefUpdates(classified, pusher, config.policy);
+    const repo = await facts;
+    const findings = [...checkRefUpdates(classified, pusher, config.policy, repo.existingRefs), ...checkRepository(repo.fsck)];
     const commits = graph.commits;
     const content = await scanning;
     findings.push(...content.findings);
@@ -126,7 +131,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
     if (!(await recordDecision(config, report, pusher, classified, Date.now() - started)) && decision === 'allow') {
       return refused(repository, 'the decision could not be written to the audit log, so the push is refused', 'audit.unavailable', 'An administrator must check the audit log\'s disk and permissions; push again afterwards.');
     }
-    const notes = content.notes.map((n) => `pushgate: note: ${n}\n`).join('');
+    const notes = formatNotes(content.notes);
     return { exitCode: decision === 'allow' ? 0 : 1, output: notes + formatReport(report), outcome: { ...outcome, decision } };
   } catch (error) {
     return refused(repository, `the push could not be checked (${(error as Error).message.split('\n')[0]})`, 'hook.error', 'Try again; if it persists an administrator should look at the server log.');

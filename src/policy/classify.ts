@@ -2,7 +2,11 @@ import { isZeroOid } from '../git/oid.js';
 import type { ClassifiedUpdate, RefUpdate, UpdateKind } from './types.js';
 
 const OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-const REF = /^refs\/[^\0\s]+$/;
+// git's own check refuses ASCII controls and spaces; other characters reach the ref checks, which name the problem.
+// eslint-disable-next-line no-control-regex
+const REF = /^refs\/[^\x00-\x20\x7f]+$/;
+/** What bytes that are not UTF-8 became when the input was read: the hook could not name that ref faithfully. */
+const NOT_UTF8 = '\uFFFD';
 
 /**
  * Parses pre-receive input. Garbage is an error, never skipped: the hook must
@@ -18,6 +22,7 @@ export function parseRefUpdates(input: string): RefUpdate[] {
     if (parts.length !== 3 || !OID.test(oldOid!) || !OID.test(newOid!) || !REF.test(ref!)) {
       throw new Error(`line ${i + 1} of the ref updates is not "<old-oid> <new-oid> <ref>": ${JSON.stringify(line.slice(0, 120))}`);
     }
+    if (ref!.includes(NOT_UTF8)) throw new Error(`line ${i + 1} of the ref updates names a ref that is not valid UTF-8: ${JSON.stringify(ref!.slice(0, 120))}`);
     updates.push({ oldOid: oldOid!, newOid: newOid!, ref: ref! });
   });
   if (updates.length === 0) throw new Error('no ref updates on standard input');

@@ -1,6 +1,7 @@
 import type { PolicyConfig } from '../config/index.js';
 // Not the config index: that would load the schema library on every push.
 import { ruleIdMatches } from '../config/rule-ids.js';
+import { maskText, safeLine } from '../text/index.js';
 import { INCOMPLETE_RULE } from './incomplete.js';
 import type { Decision, Finding, PushOptions, Pusher } from './types.js';
 
@@ -8,9 +9,11 @@ export { INCOMPLETE_RULE };
 
 /**
  * Rules no override or audit mode can soften: the queue's namespace is never
- * writable, and a push that could not be checked is never allowed.
+ * writable (in any spelling), no ref may be named like HEAD or @, and a push
+ * that could not be checked is never allowed. (Ids as in refs.ts, which this
+ * module does not load.)
  */
-const FIXED_RULES = new Set(['ref.reserved-namespace', INCOMPLETE_RULE.id]);
+const FIXED_RULES = new Set(['ref.reserved-namespace', 'ref.reserved-name', INCOMPLETE_RULE.id]);
 
 export interface Outcome {
   decision: Decision;
@@ -29,7 +32,9 @@ export interface Outcome {
  */
 export function decide(findings: readonly Finding[], policy: PolicyConfig, pusher: Pusher, options: PushOptions): Outcome {
   const review = options.values.get(policy.reviewPushOption);
-  const reason = review || options.values.get(policy.reasonPushOption) || undefined;
+  const given = review || options.values.get(policy.reasonPushOption) || undefined;
+  // Already masked (pushOptionsFromEnv); shown and stored as one line.
+  const reason = given === undefined ? undefined : safeLine(given);
   const trusted = pusher.roles.some((r) => policy.trustedRoles.includes(r));
   const out: Finding[] = [];
   for (const original of findings) {
@@ -67,11 +72,16 @@ export function decide(findings: readonly Finding[], policy: PolicyConfig, pushe
   return { decision, findings: out, reviewRequested: review !== undefined, ...(reason !== undefined ? { reason } : {}) };
 }
 
-/** `GIT_PUSH_OPTION_COUNT` / `GIT_PUSH_OPTION_<n>` into a map. */
+/**
+ * `GIT_PUSH_OPTION_COUNT` / `GIT_PUSH_OPTION_<n>` into a map. Every value
+ * comes out masked like a finding's excerpt: a credential a pusher writes into
+ * `-o reason=…` is never kept, shown or recorded in plaintext by anything
+ * downstream (decision, message, audit record, queue record).
+ */
 export function pushOptionsFromEnv(env: NodeJS.ProcessEnv): PushOptions {
   const count = Number(env.GIT_PUSH_OPTION_COUNT ?? 0);
   const raw: string[] = [];
-  for (let i = 0; i < (Number.isInteger(count) ? Math.min(count, 100) : 0); i++) raw.push(env[`GIT_PUSH_OPTION_${i}`] ?? '');
+  for (let i = 0; i < (Number.isInteger(count) ? Math.min(count, 100) : 0); i++) raw.push(maskText(env[`GIT_PUSH_OPTION_${i}`] ?? ''));
   const values = new Map<string, string>();
   for (const option of raw) {
     const eq = option.indexOf('=');
