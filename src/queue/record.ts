@@ -83,6 +83,8 @@ export interface ApplyClaim {
   by: string;
   host: string;
   pid: number;
+  /** Tells claims of one process apart (the gateway may apply several entries at once). */
+  token: string;
   at: string;
 }
 

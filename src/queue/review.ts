@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { copyObjects, isZeroOid, readRefs, updateRefs, type RefUpdate } from '../git/index.js';
@@ -67,8 +67,11 @@ async function purge(entry: EntryRef, ctx: QueueContext): Promise<void> {
   }
 }
 
+/** Claims this process holds right now, by token. */
+const heldClaims = new Set<string>();
+
 function claimOf(reviewer: Pusher, now: Date): ApplyClaim {
-  return { by: reviewer.principal, host: hostname(), pid: process.pid, at: now.toISOString() };
+  return { by: reviewer.principal, host: hostname(), pid: process.pid, token: randomBytes(8).toString('hex'), at: now.toISOString() };
 }
 
 /** Whether another process is applying the entry right now. */
@@ -77,7 +80,7 @@ export function liveClaim(record: QueueRecord, now: Date): boolean {
   if (record.state !== 'approved' || claim === undefined) return false;
   if (now.getTime() - Date.parse(claim.at) > CLAIM_LEASE_MS) return false;
   if (claim.host !== hostname()) return true;
-  if (claim.pid === process.pid) return false;
+  if (claim.pid === process.pid) return heldClaims.has(claim.token);
   try {
     process.kill(claim.pid, 0);
     return true;
@@ -164,14 +167,21 @@ export async function approveEntry(entry: EntryRef, reviewer: Pusher, comment: s
     }
 
     const claimed: QueueRecord = { ...record, approvals, events, state: 'approved', applying: claimOf(reviewer, now) };
-    const claim = await commitTransition(entry.gitDir, stored, claimed, `approve ${record.id} by ${reviewer.principal} (${counted}); applying`);
-    if (contended(claim)) {
-      await backoff(attempt);
-      continue;
+    // Held before it is written: no approver of this process may take it for a dead one's.
+    const token = claimed.applying!.token;
+    heldClaims.add(token);
+    try {
+      const claim = await commitTransition(entry.gitDir, stored, claimed, `approve ${record.id} by ${reviewer.principal} (${counted}); applying`);
+      if (contended(claim)) {
+        await backoff(attempt);
+        continue;
+      }
+      if (!claim.ok) throw new QueueError('queue.failed', `could not record the approval of ${record.id}: ${claim.message}`);
+      if (added) await recordAudit(ctx.audit, queueAuditEvent('queue.approve', claimed, { reviewer: by, result: `approved ${counted}`, ...(note ? { reason: note } : {}) }), ctx.warn);
+      return await applyClaimed(entry, { oid: claim.oid, record: claimed }, stored, reviewer, requirements.approvals, ctx);
+    } finally {
+      heldClaims.delete(token);
     }
-    if (!claim.ok) throw new QueueError('queue.failed', `could not record the approval of ${record.id}: ${claim.message}`);
-    if (added) await recordAudit(ctx.audit, queueAuditEvent('queue.approve', claimed, { reviewer: by, result: `approved ${counted}`, ...(note ? { reason: note } : {}) }), ctx.warn);
-    return await applyClaimed(entry, { oid: claim.oid, record: claimed }, stored, reviewer, requirements.approvals, ctx);
   }
   throw new QueueError('queue.busy', `queue entry ${entry.id} kept changing under us; try again`);
 }
