@@ -338,7 +338,12 @@ Example:
       const { ctx, close } = await openContext(config);
       try {
         await guarded(result, format, async () => {
-          const report = await expireAll(config.reposRoot, caller(config), ctx);
+          const all = await expireAll(config.reposRoot, caller(config), ctx);
+          // Over SSH a reviewer hears only of repositories it may read.
+          const visible = readable(config);
+          const report = remote()
+            ? { expired: all.expired.filter((r) => visible(r.repository)), swept: all.swept.filter((s) => visible(s.repository)), problems: all.problems.filter((p) => visible(p.split(' ')[0]!.replace(/:$/, ''))) }
+            : all;
           if (format === 'json') {
             json({ expired: report.expired.map((r) => ({ id: r.id, repository: r.repository, expiresAt: r.expiresAt })), swept: report.swept, problems: report.problems });
           } else {

@@ -206,7 +206,15 @@ async function applyClaimed(entry: EntryRef, claimed: StoredRecord, before: Stor
   let failure: string | undefined;
   let stale: string | undefined;
   let applied = await refsApplied(entry.gitDir, record);
+  // A ref that already moved elsewhere makes the entry stale before any object is copied
+  // into the repository (the transaction below still decides; this keeps a stale push's
+  // objects out of the repository's store in all but a narrow race).
   if (!applied) {
+    const current = await readRefs(entry.gitDir, record.updates.map((u) => u.ref)).catch(() => null);
+    const moved = current === null ? undefined : record.updates.find((u) => (current.get(u.ref) ?? u.old.replace(/./g, '0')) !== u.old);
+    if (moved !== undefined) stale = moved.ref;
+  }
+  if (!applied && stale === undefined) {
     try {
       if (tips.length > 0) {
         if (!storeExists(store)) throw new Error('its parked objects are gone');
