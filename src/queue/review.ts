@@ -264,7 +264,7 @@ async function applyClaimed(entry: EntryRef, claimed: StoredRecord, before: Stor
     return { record: postReceive.record, applied: true, approvals: record.approvals.length, required, postReceive: postReceive.exitCode };
   }
   if (stale !== undefined) {
-    const detail = `${stale} moved since the push; nothing was applied. Fetch, rebase your work onto the current ${stale === 'a ref' ? 'branch' : stale} and push again.`;
+    const detail = maskText(`${stale} moved since the push; nothing was applied. Fetch, rebase your work onto the current ${stale === 'a ref' ? 'branch' : stale} and push again.`);
     const staleEvent: QueueEvent = { type: 'stale', at, by, detail };
     const marked: QueueRecord = { ...rest, state: 'stale', events: [...rest.events, staleEvent] };
     const result = await finalTransition(entry, claimed, marked, `stale ${record.id}: ${maskText(stale)} moved`);

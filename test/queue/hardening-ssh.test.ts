@@ -109,6 +109,8 @@ t.test('a parked push is readable by its reviewers and pusher only, and gone aft
     t.equal(agent.git(['rev-parse', `refs/remotes/pushgate/${id}/heads/main`], { cwd: work }).stdout.trim(), tip);
     const pushInto = keep(agent.git(['push', `${url}/.queue/${id}`, `HEAD:refs/heads/evil`], { cwd: work }));
     t.not(pushInto.status, 0, 'nobody pushes into an entry\'s store');
+    const archived = spawnSync('git', ['archive', `--remote=${url}/.queue/${id}`, `refs/pushgate/pending/${id}/heads/main`], { cwd: work, env: agent.gitEnv(), timeout: 60_000 });
+    t.not(archived.status, 0, 'an entry is fetched, never archived');
 
     const sponsorSees = keep(carol.ssh(['queue', 'show', id]));
     t.equal(sponsorSees.status, 0, `the sponsor sees the entry: ${sponsorSees.stderr}`);
