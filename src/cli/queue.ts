@@ -43,6 +43,16 @@ function forCaller(message: string): string {
   return remote() ? withoutServerPaths(message) : message;
 }
 
+/** The server's config; over SSH a config that does not load is reported without its path. */
+function loadQueueConfig(explicit: string | undefined): PushgateConfig {
+  try {
+    return loadCliConfig(explicit);
+  } catch (error) {
+    if (error instanceof CliError && remote()) throw new CliError('the server\'s configuration is not usable; an administrator must fix it', error.exitCode);
+    throw error;
+  }
+}
+
 function warn(message: string): void {
   process.stderr.write(`pushgate: warning: ${forCaller(message)}\n`);
 }
@@ -153,7 +163,7 @@ Example:
     .action(async (options: CommonOptions & { state: string; principal?: string }) => {
       const format = checkFormat(options.format);
       if (!STATE_FILTERS.includes(options.state)) throw new CliError(`--state ${options.state}: expected one of ${STATE_FILTERS.join(', ')}`, EXIT_REFUSED);
-      const config = loadCliConfig(options.config);
+      const config = loadQueueConfig(options.config);
       await guarded(result, format, async () => {
         const now = new Date();
         const visible = readable(config);
@@ -190,7 +200,7 @@ Example:
     .addHelpText('after', '\nExample:\n  pushgate queue show k3m9qx2a --format json')
     .action(async (id: string, options: CommonOptions) => {
       const format = checkFormat(options.format);
-      const config = loadCliConfig(options.config);
+      const config = loadQueueConfig(options.config);
       await guarded(result, format, async () => {
         const { repository, record, legacy } = await loadEntry(config, id, options.repo);
         const requirements = requirementsFor(record, config.queue);
@@ -222,7 +232,7 @@ Example:
   pushgate queue approve k3m9qx2a --comment "reviewed the workflow change"`)
     .action(async (id: string, options: CommonOptions & { comment?: string }) => {
       const format = checkFormat(options.format);
-      const config = loadCliConfig(options.config);
+      const config = loadQueueConfig(options.config);
       const { ctx, close } = await openContext(config);
       try {
         await guarded(result, format, async () => {
@@ -255,7 +265,7 @@ Example:
     .addHelpText('after', '\nExample:\n  pushgate queue reject k3m9qx2a --reason "the workflow uploads secrets to a third party"')
     .action(async (id: string, options: CommonOptions & { reason: string }) => {
       const format = checkFormat(options.format);
-      const config = loadCliConfig(options.config);
+      const config = loadQueueConfig(options.config);
       const { ctx, close } = await openContext(config);
       try {
         await guarded(result, format, async () => {
@@ -279,7 +289,7 @@ Example:
     .addHelpText('after', '\nExit status: 0 when the entry exists (whatever its state), 1 when it does not.\n\nExample:\n  pushgate queue status k3m9qx2a')
     .action(async (id: string, options: CommonOptions) => {
       const format = checkFormat(options.format);
-      const config = loadCliConfig(options.config);
+      const config = loadQueueConfig(options.config);
       await guarded(result, format, async () => {
         const { record } = await loadEntry(config, id, options.repo);
         const requirements = requirementsFor(record, config.queue);
@@ -307,7 +317,7 @@ Example:
       const format = checkFormat(options.format);
       const seconds = parseDurationSeconds(options.timeout);
       if (seconds === undefined) throw new CliError(`--timeout ${options.timeout}: expected a duration such as 90s, 10m or 1h`, EXIT_REFUSED);
-      const config = loadCliConfig(options.config);
+      const config = loadQueueConfig(options.config);
       await guarded(result, format, async () => {
         const { repository, record, legacy } = await loadEntry(config, id, options.repo);
         if (legacy) throw new QueueError('queue.legacy', `queue entry ${record.id} is kept in the old layout; an administrator must run \`pushgate queue migrate\` first`);
@@ -330,7 +340,7 @@ Example:
     .addHelpText('after', '\nExample (cron, every 10 minutes):\n  */10 * * * * pushgate queue expire --config /etc/pushgate/pushgate.yaml')
     .action(async (options: CommonOptions) => {
       const format = checkFormat(options.format);
-      const config = loadCliConfig(options.config);
+      const config = loadQueueConfig(options.config);
       if (!mayExpire(viewer(config), config.queue)) {
         const refusal = new QueueError('queue.not-reviewer', `${caller(config).principal} may not run queue expire: it is for reviewers (${config.queue.reviewerRoles.join(', ')}) and administrators on the server`);
         return guarded(result, format, () => Promise.reject(refusal));
@@ -367,7 +377,7 @@ Example:
     .addHelpText('after', '\nBefore pushgate kept parked pushes beside the repository, protocol v2 served them by id to every\nreader. Run this once after upgrading, with --prune while the gateway is stopped.\n\nExample:\n  pushgate queue migrate --prune --config /etc/pushgate/pushgate.yaml')
     .action(async (options: CommonOptions & { prune?: boolean }) => {
       const format = checkFormat(options.format);
-      const config = loadCliConfig(options.config);
+      const config = loadQueueConfig(options.config);
       await guarded(result, format, async () => {
         if (remote()) throw new QueueError('queue.not-reviewer', 'queue migrate runs on the server\'s shell only');
         const report = await migrateLegacy(config.reposRoot, { prune: options.prune === true });
