@@ -293,6 +293,10 @@ const queue = section({
   approvals: positiveInt().default(1),
   expiry: duration.prefault('7d'),
   rules: list(approvalRule, 'a list of approval rules').default([]),
+  waits: section({
+    perIdentity: positiveInt().default(16),
+    total: positiveInt().default(1024),
+  }).prefault({}),
   notify: section({
     events: list(z.enum(QUEUE_EVENTS), `a list of events (${QUEUE_EVENTS.join(', ')})`).default([...QUEUE_EVENTS]),
     webhook: section({

@@ -296,6 +296,8 @@ export interface QueueConfig {
   expiry: number;
   /** First matching rule wins. */
   rules: ApprovalRule[];
+  /** `queue wait` over SSH: served inside the gateway, at most this many at once per identity and in all. */
+  waits: { perIdentity: number; total: number };
   notify: {
     events: QueueEvent[];
     webhook: WebhookConfig | null;

@@ -247,7 +247,7 @@ export class GatewayConnection {
       queueHandler: host.queueHandler,
       settings() {
         const { config } = host.runtime();
-        return { reposRoot: config.reposRoot, access: config.access, maxSessionsPerIdentity: config.ssh.limits.maxSessionsPerIdentity };
+        return { reposRoot: config.reposRoot, access: config.access, maxSessionsPerIdentity: config.ssh.limits.maxSessionsPerIdentity, queue: config.queue };
       },
       draining: () => host.draining(),
       sessionId,

@@ -3,10 +3,11 @@
  * command, resolve the repository, check access. Shared by the SSH gateway
  * and by any front end that execs git for an authenticated caller.
  */
-import type { AccessRule, Permission } from '../config/index.js';
+import type { AccessRule, Permission, QueueConfig } from '../config/index.js';
 import type { Identity } from '../identity/index.js';
 import { isAllowed } from './access.js';
 import { parseCommand, permissionFor, type GitService } from './command.js';
+import { isEntryPath, planEntryFetch } from './queue-fetch.js';
 import { repoNameFromPath, resolveRepository } from './repo-path.js';
 
 export interface GitPlan {
@@ -44,6 +45,8 @@ export interface PlanOptions {
   access: readonly AccessRule[];
   /** A certificate's force-command: replaces the requested command, as sshd does. */
   forceCommand?: string | undefined;
+  /** The queue's config: needed to serve a parked push's store to its reviewers (`<repo>.git/.queue/<id>`). */
+  queue?: QueueConfig | undefined;
 }
 
 export function gitArgs(service: GitService, path: string): string[] {
@@ -70,6 +73,7 @@ export async function planCommand(commandLine: string, identity: Identity, optio
   if (parsed.kind === 'queue') return { kind: 'queue', argv: parsed.argv };
   const permission = permissionFor(parsed.service);
   const message = repositoryRefusalMessage(parsed.path, permission);
+  if (isEntryPath(parsed.path)) return planEntryFetch(parsed.service, parsed.path, identity, { reposRoot: options.reposRoot, access: options.access, queue: options.queue }, message);
   const named = repoNameFromPath(parsed.path, options.reposRoot);
   if (!named.ok) return { kind: 'refused', code: named.code, message, reason: named.reason };
   const caller = { principal: identity.principal, roles: identity.roles };

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type ssh2 from 'ssh2';
-import type { AccessRule } from '../config/index.js';
+import type { AccessRule, QueueConfig } from '../config/index.js';
 import type { Identity } from '../identity/index.js';
 import { auditIdentity, type EventRecorder } from './events.js';
 import { gitChildEnv, isValidGitProtocol } from './git-env.js';
@@ -34,7 +34,7 @@ export interface SessionHost {
   readonly log: OperatorLog;
   readonly sessionsPerIdentity: KeyedCounter;
   readonly queueHandler: QueueCommandHandler | undefined;
-  settings(): { reposRoot: string; access: readonly AccessRule[]; maxSessionsPerIdentity: number };
+  settings(): { reposRoot: string; access: readonly AccessRule[]; maxSessionsPerIdentity: number; queue?: QueueConfig };
   draining(): boolean;
   /** `<connection id>-<n>`: this session channel, as the hook and the audit log see it. */
   readonly sessionId: string;
@@ -141,7 +141,7 @@ async function refuseExec(channel: ssh2.ServerChannel, host: SessionHost, sessio
 async function runExec(channel: ssh2.ServerChannel, command: string, context: ExecContext, host: SessionHost): Promise<void> {
   const session = host.sessionId;
   const settings = host.settings();
-  const plan = await planCommand(command, host.identity, { reposRoot: settings.reposRoot, access: settings.access, forceCommand: host.forceCommand });
+  const plan = await planCommand(command, host.identity, { reposRoot: settings.reposRoot, access: settings.access, forceCommand: host.forceCommand, queue: settings.queue });
   const shown = host.forceCommand !== undefined ? `${host.forceCommand} (forced; requested: ${command})` : command;
   if (plan.kind === 'refused') return refuseExec(channel, host, session, shown, plan);
   const principal = host.identity.principal;

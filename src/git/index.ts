@@ -9,6 +9,6 @@ export { DiffParser, type DiffEvent, type FileEvent, type LineEvent, type FileSt
 export { changedBlobs, type ChangedBlob } from './blobs.js';
 export { StreamedBlobSizes } from './blob-sizes.js';
 export { updateRefs, createRef, deleteRef, readRefs, listRefs, type RefUpdate, type RefUpdateResult, type RefUpdateFailure } from './refs.js';
-export { migrateObjects, type MigrateResult } from './migrate.js';
+export { copyObjects, migrateObjects, type CopyObjectsOptions, type MigrateResult } from './migrate.js';
 export { resolveRef, isAncestor, objectType, isBareRepo, objectFormat } from './repo.js';
 export { unquoteGitPath } from './c-quote.js';

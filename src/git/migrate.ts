@@ -12,24 +12,43 @@ export interface MigrateResult {
 
 const PACK_HEADER = 12;
 
+export interface CopyObjectsOptions {
+  /** The repository pack-objects runs in: it must see every object to copy. */
+  source: string;
+  /** Its environment (inside a hook: the quarantine variables, so the pushed objects are seen). */
+  sourceEnv?: NodeJS.ProcessEnv;
+  /** The repository whose object store receives the pack; index-pack runs there without the quarantine variables. */
+  target: string;
+  tips: readonly string[];
+  /**
+   * Objects reachable from this repository's refs are not copied (the
+   * target can reach them already: it is that repository, or names its
+   * objects as alternates). Null copies everything reachable from `tips`.
+   */
+  excludeRefsOf: { gitDir: string; env?: NodeJS.ProcessEnv; skipPrefix?: string } | null;
+}
+
 /**
- * Copies the objects a push brought (reachable from `tips`, and, with
- * `excludeAll`, from no existing ref) out of git's quarantine into the
- * repository, so refs can point at them after the push is refused and the
- * quarantine deleted. `pack-objects` runs with the hook's environment (it
- * must see the quarantine); `index-pack` runs without the quarantine
- * variables so the pack lands in the real objects/pack.
+ * Copies the objects reachable from `tips` (and from no ref of
+ * `excludeRefsOf`) from one repository's view into another's object store
+ * as one pack: out of a push's quarantine into a parked entry's store, or
+ * from an approved entry's store into the repository. `pack-objects` runs
+ * with the source's environment; `index-pack --fix-thin` without the
+ * quarantine variables, so the pack lands in the target's objects/pack.
  */
-export async function migrateObjects(gitDir: string, tips: readonly string[], excludeAll = true, hookEnv: NodeJS.ProcessEnv = process.env): Promise<MigrateResult> {
-  const wanted = uniqueTips(tips);
+export async function copyObjects(options: CopyObjectsOptions): Promise<MigrateResult> {
+  const hookEnv = options.sourceEnv ?? process.env;
+  const wanted = uniqueTips(options.tips);
   if (wanted.length === 0) return { objects: 0, pack: null };
   let input = wanted.map((tip) => `${tip}\n`).join('');
-  if (excludeAll) {
+  if (options.excludeRefsOf !== null) {
     // pack-objects reads "--not" on stdin but not "--all", so the existing tips are listed.
-    const { stdout } = await runGitOrThrow(['for-each-ref', '--format=%(objectname)'], { gitDir, env: hookEnv, maxBuffer: 1024 * 1024 * 1024 });
-    const existing = [...new Set(stdout.split('\n').filter((line) => line !== ''))];
+    const skip = options.excludeRefsOf.skipPrefix;
+    const { stdout } = await runGitOrThrow(['for-each-ref', '--format=%(objectname) %(refname)'], { gitDir: options.excludeRefsOf.gitDir, env: options.excludeRefsOf.env ?? hookEnv, maxBuffer: 1024 * 1024 * 1024 });
+    const existing = [...new Set(stdout.split('\n').filter((line) => line !== '' && (skip === undefined || !line.slice(line.indexOf(' ') + 1).startsWith(skip))).map((line) => line.slice(0, line.indexOf(' '))))];
     input += '--not\n' + existing.map((oid) => `${oid}\n`).join('');
   }
+  const gitDir = options.source;
   const packArgs = ['pack-objects', '--revs', '--stdout', '-q'];
   const packer = spawnGit(packArgs, { gitDir, env: hookEnv, stdin: true });
   packer.child.stdin!.end(input);
@@ -54,7 +73,7 @@ export async function migrateObjects(gitDir: string, tips: readonly string[], ex
   }
 
   const indexArgs = ['index-pack', '--stdin', '--fix-thin'];
-  const indexer = spawnGit(indexArgs, { gitDir, env: withoutQuarantine(hookEnv), stdin: true });
+  const indexer = spawnGit(indexArgs, { gitDir: options.target, env: withoutQuarantine(hookEnv), stdin: true });
   const output: Buffer[] = [];
   indexer.child.stdout!.on('data', (chunk: Buffer) => output.push(chunk));
   const rest = { [Symbol.asyncIterator]: () => stream };
@@ -67,4 +86,13 @@ export async function migrateObjects(gitDir: string, tips: readonly string[], ex
   if (indexed.code !== 0) throw failure(indexArgs, indexed.code, indexed.stderr);
   const pack = /^(?:pack|keep)\t([0-9a-f]+)/m.exec(Buffer.concat(output).toString('utf8'))?.[1] ?? null;
   return { objects, pack };
+}
+
+/**
+ * Copies the objects a push brought (reachable from `tips`, and, with
+ * `excludeAll`, from no existing ref) out of git's quarantine into the
+ * repository itself.
+ */
+export function migrateObjects(gitDir: string, tips: readonly string[], excludeAll = true, hookEnv: NodeJS.ProcessEnv = process.env): Promise<MigrateResult> {
+  return copyObjects({ source: gitDir, sourceEnv: hookEnv, target: gitDir, tips, excludeRefsOf: excludeAll ? { gitDir, env: hookEnv } : null });
 }

@@ -14,11 +14,13 @@ export type QueueErrorCode =
   | 'queue.stale'
   | 'queue.invalid'
   | 'queue.busy'
+  | 'queue.legacy'
+  | 'queue.limit'
   | 'queue.failed';
 
 const REFUSALS: ReadonlySet<QueueErrorCode> = new Set([
   'queue.not-found', 'queue.ambiguous', 'queue.not-reviewer', 'queue.four-eyes',
-  'queue.already-approved', 'queue.decided', 'queue.expired', 'queue.stale', 'queue.invalid',
+  'queue.already-approved', 'queue.decided', 'queue.expired', 'queue.stale', 'queue.invalid', 'queue.legacy', 'queue.limit',
 ]);
 
 export class QueueError extends Error {

@@ -1,38 +1,53 @@
+import { entryStore } from './layout.js';
 import { PENDING_PREFIX } from './names.js';
 import type { QueueRecord } from './record.js';
 
 /**
- * Configuration for the `git upload-pack` that serves a reviewer: the
- * pending refs become visible (the record refs stay hidden), so reviewers
- * can fetch them by name. For the SSH gateway: `git -c <each> upload-pack …`.
+ * How reviewers (and the pusher) fetch a parked push: from the entry's own
+ * store, which the gateway serves under the repository's name followed by
+ * `/.queue/<id>` to those allowed to see its objects, never from the
+ * repository itself (which does not hold them). A name with a component
+ * starting with "." is refused for every other purpose, so no repository
+ * can be called that.
  */
-export function reviewerUploadPackConfig(): string[] {
-  return [`uploadpack.hideRefs=!${PENDING_PREFIX.replace(/\/$/, '')}`];
+export const ENTRY_PATH_MARKER = '.queue';
+
+/** `team/app` + `k3m9qx2a` → `team/app.git/.queue/k3m9qx2a`. */
+export function entryRepositoryPath(repository: string, id: string): string {
+  return `${repository}.git/${ENTRY_PATH_MARKER}/${id}`;
+}
+
+const ENTRY_PATH = /^(.*?)\/+\.queue\/([^/]+?)(?:\.git)?\/*$/;
+
+/** Splits a requested path of the entry form into the repository part and the id; undefined for any other path. */
+export function parseEntryPath(requested: string): { repository: string; id: string } | undefined {
+  const match = ENTRY_PATH.exec(requested);
+  if (!match || match[1] === '' || match[1]!.split('/').includes(ENTRY_PATH_MARKER)) return undefined;
+  return { repository: match[1]!, id: match[2]! };
 }
 
 export interface FetchHint {
   ref: string;
   pending: string;
   oid: string;
-  /** Works where the pending refs are visible to the reviewer (the gateway serving reviewers). */
-  byName: string;
-  /** Works over protocol v2 (git's default since 2.26), which lets a client ask for any object it names. */
-  byOid: string;
 }
 
-/** What a reviewer runs to look at the parked commits with their own tools. */
-export function fetchHints(record: QueueRecord, remote = 'origin'): FetchHint[] {
-  return record.updates.filter((u) => u.pending !== null).map((u) => ({
-    ref: u.ref,
-    pending: u.pending!,
-    oid: u.new,
-    byName: `git fetch ${remote} ${u.pending}`,
-    byOid: `git fetch ${remote} ${u.new}`,
-  }));
+/** The parked tips, by the ref they would update. */
+export function fetchHints(record: QueueRecord): FetchHint[] {
+  return record.updates.filter((u) => u.pending !== null).map((u) => ({ ref: u.ref, pending: u.pending!, oid: u.new }));
 }
 
-/** On the server itself (a path or file:// remote), the local upload-pack can be told to show the pending refs. */
-export function localFetchCommand(record: QueueRecord, remote = 'origin'): string {
-  const config = reviewerUploadPackConfig().map((c) => `-c ${c}`).join(' ');
-  return `git fetch --upload-pack='git ${config} upload-pack' ${remote} '${PENDING_PREFIX}${record.id}/*:refs/remotes/pushgate/${record.id}/*'`;
+/** The refspec that brings an entry's pending refs into refs/remotes/pushgate/<id>/. */
+export function entryRefspec(id: string): string {
+  return `${PENDING_PREFIX}${id}/*:refs/remotes/pushgate/${id}/*`;
+}
+
+/** What a reviewer runs in a clone whose `origin` is the gateway: the entry's store is the origin URL + `/.queue/<id>`. */
+export function remoteFetchCommand(record: Pick<QueueRecord, 'id'>, remote = 'origin'): string {
+  return `git fetch "$(git remote get-url ${remote})/${ENTRY_PATH_MARKER}/${record.id}" '${entryRefspec(record.id)}'`;
+}
+
+/** On the server itself: the entry's store as a path (an administrator's view). */
+export function localFetchCommand(gitDir: string, record: Pick<QueueRecord, 'id'>): string {
+  return `git fetch '${entryStore(gitDir, record.id)}' '${entryRefspec(record.id)}'`;
 }

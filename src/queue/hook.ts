@@ -4,6 +4,7 @@ import type { Finding, Pusher, RefUpdate } from '../policy/index.js';
 import { queueAuditEvent, recordAudit } from './audit.js';
 import { notifyDetached, notifyEvent } from './notify.js';
 import { parkPush } from './park.js';
+import { withoutServerPaths } from './paths.js';
 
 export interface HookParkInput {
   gitDir: string;
@@ -45,7 +46,8 @@ export async function parkForReview(input: HookParkInput): Promise<HookParkResul
       ...(input.reviewRequested === undefined ? {} : { reviewRequested: input.reviewRequested }),
     });
   } catch (error) {
-    const message = (error as Error).message.split('\n')[0];
+    // The pusher reads this: no server path in it.
+    const message = withoutServerPaths((error as Error).message.split('\n')[0] ?? '');
     const why = `the push needs review but could not be queued (${message})`;
     return {
       decision: 'deny',

@@ -71,6 +71,21 @@ export interface QueueRecord {
   events: QueueEvent[];
   /** After apply: whether the repository's post-receive ran (at most once). */
   postReceive?: { state: 'pending' | 'ran'; exitCode?: number };
+  /**
+   * Set while an `approved` entry is being applied: who applies it, from
+   * which process. Another approver waits while that process lives, and
+   * takes over when it does not (it was killed half-way).
+   */
+  applying?: ApplyClaim;
+}
+
+export interface ApplyClaim {
+  by: string;
+  host: string;
+  pid: number;
+  /** Tells claims of one process apart (the gateway may apply several entries at once). */
+  token: string;
+  at: string;
 }
 
 export const COMMIT_SUMMARY_LIMIT = 100;

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { QueueError } from './errors.js';
+import { recordStore } from './layout.js';
 import { QUEUE_PREFIX, queueRef } from './names.js';
 
 export interface Repository {
@@ -45,22 +46,38 @@ export function mayHoldRef(gitDir: string, ref: string): boolean {
   }
 }
 
+/** Whether the repository may hold `ref` among its queue's records (or, in the old layout, its own refs). */
+export function mayHoldRecord(gitDir: string, ref: string): boolean {
+  const store = recordStore(gitDir);
+  return (existsSync(join(store, 'HEAD')) && mayHoldRef(store, ref)) || mayHoldRef(gitDir, ref);
+}
+
 /** Repositories that may have queue entries at all. */
 export function repositoriesWithQueue(root: string): Repository[] {
-  return findRepositories(root).filter((repo) => mayHoldRef(repo.gitDir, QUEUE_PREFIX));
+  return findRepositories(root).filter((repo) => mayHoldRecord(repo.gitDir, QUEUE_PREFIX));
+}
+
+/** The one answer for an entry the caller cannot see, whatever the reason: no repository, no entry, or not theirs. */
+export function entryNotFound(id: string, repository?: string): QueueError {
+  return new QueueError('queue.not-found', `no queue entry ${id}${repository === undefined ? '' : ` in ${repository.replace(/\.git$/, '').replace(/^\/+/, '')}`}`);
 }
 
 /**
- * The repository holding entry `id`: searched across reposRoot unless the
- * caller names the repository. Ids are random, so two repositories sharing
- * one is unlikely; if it happens, the caller is asked to name the repository.
+ * The repositories that may hold entry `id`: across reposRoot unless the
+ * caller names the repository. Messages name no server path. Ids are
+ * random, so two repositories sharing one is unlikely; the caller decides
+ * (after checking who may see which) whether that is ambiguous.
  */
-export function locateEntry(root: string, id: string, repository?: string, visible: (name: string) => boolean = () => true): Repository {
+export function entryCandidates(root: string, id: string, repository?: string, visible: (name: string) => boolean = () => true): Repository[] {
   const all = findRepositories(root).filter((r) => visible(r.name));
   const candidates = repository === undefined ? all : all.filter((r) => r.name === repository.replace(/\.git$/, '').replace(/^\/+/, ''));
-  if (repository !== undefined && candidates.length === 0) throw new QueueError('queue.not-found', `no repository ${repository} under ${root}`);
-  const found = candidates.filter((r) => mayHoldRef(r.gitDir, queueRef(id)));
-  if (found.length === 0) throw new QueueError('queue.not-found', `no queue entry ${id}${repository === undefined ? ` in any repository under ${root}` : ` in ${repository}`}`);
+  return candidates.filter((r) => mayHoldRecord(r.gitDir, queueRef(id)));
+}
+
+/** The repository holding entry `id`; see entryCandidates. */
+export function locateEntry(root: string, id: string, repository?: string, visible: (name: string) => boolean = () => true): Repository {
+  const found = entryCandidates(root, id, repository, visible);
+  if (found.length === 0) throw entryNotFound(id, repository);
   if (found.length > 1) throw new QueueError('queue.ambiguous', `queue entry ${id} exists in ${found.map((r) => r.name).join(', ')}; name one with --repo`);
   return found[0]!;
 }

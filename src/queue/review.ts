@@ -1,22 +1,30 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RefUpdate } from '../git/index.js';
+import { copyObjects, isZeroOid, readRefs, updateRefs, type RefUpdate } from '../git/index.js';
 import type { Pusher } from '../policy/index.js';
+import { maskText } from '../text/index.js';
 import { queueAuditEvent, recordAudit } from './audit.js';
 import type { EntryRef, QueueContext } from './context.js';
 import { isQueueError, QueueError } from './errors.js';
+import { entryStore, removeEntryStore, storeExists } from './layout.js';
 import { notifyEvent } from './notify.js';
 import { runPostReceive } from './post-receive.js';
-import { effectiveState, FINAL_STATES, identityOf, type QueueEvent, type QueueRecord } from './record.js';
+import { effectiveState, FINAL_STATES, identityOf, type ApplyClaim, type QueueEvent, type QueueRecord } from './record.js';
 import { checkApprover, checkReviewer, requirementsFor, samePerson } from './rules.js';
 import { commitTransition, readRecord, type StoredRecord, type TransitionResult } from './store.js';
 
 /** Rounds of read–decide–compare-and-swap before giving up on a busy entry. */
 const ATTEMPTS = 25;
 
+/** How long a claim to apply an entry holds when its process cannot be checked (another host). */
+export const CLAIM_LEASE_MS = 15 * 60 * 1000;
+/** How long an approver waits for another process to finish applying the same entry. */
+const CLAIM_WAIT_MS = 120 * 1000;
+
 async function mustRead(entry: EntryRef): Promise<StoredRecord> {
   const stored = await readRecord(entry.gitDir, entry.id);
-  if (stored === null) throw new QueueError('queue.not-found', `no queue entry ${entry.id} in ${entry.gitDir}`);
+  if (stored === null) throw new QueueError('queue.not-found', `no queue entry ${entry.id}`);
   return stored;
 }
 
@@ -27,10 +35,6 @@ function contended(result: TransitionResult): boolean {
 
 async function backoff(attempt: number): Promise<void> {
   await sleep(5 + randomInt(10 * attempt));
-}
-
-function pendingDeletes(record: QueueRecord): RefUpdate[] {
-  return record.updates.filter((u) => u.pending !== null).map((u) => ({ ref: u.pending!, newOid: '0'.repeat(u.new.length) }));
 }
 
 function refUpdates(record: QueueRecord): RefUpdate[] {
@@ -54,6 +58,44 @@ async function audited<T>(ctx: QueueContext, type: 'queue.approve' | 'queue.reje
   }
 }
 
+/** Deletes the entry's store: its objects were copied into the repository (applied) or must go (rejected, expired, stale). */
+async function purge(entry: EntryRef, ctx: QueueContext): Promise<void> {
+  try {
+    await removeEntryStore(entry.gitDir, entry.id);
+  } catch (error) {
+    ctx.warn(`the parked objects of ${entry.id} could not be deleted now (${(error as Error).message}); \`pushgate queue expire\` deletes them`);
+  }
+}
+
+/** Claims this process holds right now, by token. */
+const heldClaims = new Set<string>();
+
+function claimOf(reviewer: Pusher, now: Date): ApplyClaim {
+  return { by: reviewer.principal, host: hostname(), pid: process.pid, token: randomBytes(8).toString('hex'), at: now.toISOString() };
+}
+
+/** Whether another process is applying the entry right now. */
+export function liveClaim(record: QueueRecord, now: Date): boolean {
+  const claim = record.applying;
+  if (record.state !== 'approved' || claim === undefined) return false;
+  if (now.getTime() - Date.parse(claim.at) > CLAIM_LEASE_MS) return false;
+  if (claim.host !== hostname()) return true;
+  if (claim.pid === process.pid) return heldClaims.has(claim.token);
+  try {
+    process.kill(claim.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether every ref of the entry already has the value the entry would give it. */
+async function refsApplied(gitDir: string, record: QueueRecord): Promise<boolean> {
+  const current = await readRefs(gitDir, record.updates.map((u) => u.ref)).catch(() => null);
+  if (current === null) return false;
+  return record.updates.every((u) => (isZeroOid(u.new) ? !current.has(u.ref) : current.get(u.ref) === u.new));
+}
+
 export interface ApproveResult {
   record: QueueRecord;
   /** The push is now in its refs. */
@@ -66,12 +108,22 @@ export interface ApproveResult {
 
 /**
  * Records `reviewer`'s approval; the approval that completes the count
- * applies the push: every ref update in one transaction, compare-and-swap
- * on the old values, together with the record's move to `applied`. Two
- * reviewers at once: one transaction wins, the other reads again and finds
- * the entry decided. A ref that moved since the push makes the entry stale.
+ * applies the push. Applying takes three steps, since the record is kept
+ * outside the repository:
+ *
+ *  1. claim: the record moves to `approved`, naming this process, by
+ *     compare-and-swap (of two approvers, one wins; the other waits for it);
+ *  2. copy the parked objects into the repository and move every ref of the
+ *     push in one git transaction, compare-and-swap on the old values;
+ *  3. the record moves to `applied` and the entry's store is deleted.
+ *
+ * Killed between 1 and 3, the entry stays `approved` with a claim whose
+ * process is gone: the next approve takes it over, finds the refs either
+ * untouched (applies them) or already moved to the pushed values (records
+ * `applied`). A ref that moved elsewhere since the push makes the entry stale.
  */
 export async function approveEntry(entry: EntryRef, reviewer: Pusher, comment: string | undefined, ctx: QueueContext): Promise<ApproveResult> {
+  const note = comment ? maskText(comment) : undefined;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const stored = await mustRead(entry);
     const record = stored.record;
@@ -86,11 +138,15 @@ export async function approveEntry(entry: EntryRef, reviewer: Pusher, comment: s
       // `approved` but not applied (the refs could not be updated): any reviewer but the pusher may retry.
       if (state === 'pending' || samePerson(reviewer, record.pusher)) checkApprover(reviewer, record);
     });
+    if (liveClaim(record, now)) {
+      await waitForClaim(entry, stored, ctx);
+      continue;
+    }
     const by = identityOf(reviewer);
     let approvals = record.approvals;
     let events = record.events;
     if (state === 'pending') {
-      const approval = { by, at, ...(comment ? { comment } : {}) };
+      const approval = { by, at, ...(note ? { comment: note } : {}) };
       approvals = [...approvals, approval];
       events = [...events, { type: 'approve', ...approval }];
     }
@@ -99,52 +155,143 @@ export async function approveEntry(entry: EntryRef, reviewer: Pusher, comment: s
 
     if (approvals.length < requirements.approvals) {
       const next: QueueRecord = { ...record, approvals, events };
-      const result = await commitTransition(entry.gitDir, stored, next, `approve ${record.id} by ${reviewer.principal} (${counted})`, []);
+      const result = await commitTransition(entry.gitDir, stored, next, `approve ${record.id} by ${reviewer.principal} (${counted})`);
       if (contended(result)) {
         await backoff(attempt);
         continue;
       }
       if (!result.ok) throw new QueueError('queue.failed', `could not record the approval of ${record.id}: ${result.message}`);
-      await recordAudit(ctx.audit, queueAuditEvent('queue.approve', next, { reviewer: by, result: `approved ${counted}`, ...(comment ? { reason: comment } : {}) }), ctx.warn);
+      await recordAudit(ctx.audit, queueAuditEvent('queue.approve', next, { reviewer: by, result: `approved ${counted}`, ...(note ? { reason: note } : {}) }), ctx.warn);
       ctx.notify(notifyEvent('approve', next));
       return { record: next, applied: false, approvals: approvals.length, required: requirements.approvals };
     }
 
-    const applyEvent: QueueEvent = { type: 'apply', at, by };
-    const applied: QueueRecord = { ...record, approvals, state: 'applied', events: [...events, applyEvent], postReceive: { state: 'pending' } };
-    const result = await commitTransition(entry.gitDir, stored, applied, `apply ${record.id}: approved by ${approvals.map((a) => a.by.principal).join(', ')}`, [...refUpdates(record), ...pendingDeletes(record)]);
-    if (result.ok) {
-      if (added) await recordAudit(ctx.audit, queueAuditEvent('queue.approve', applied, { reviewer: by, result: `approved ${counted}`, ...(comment ? { reason: comment } : {}) }), ctx.warn);
-      await recordAudit(ctx.audit, queueAuditEvent('queue.apply', applied, { reviewer: by, result: 'applied' }), ctx.warn);
-      ctx.notify(notifyEvent('approve', applied, applyEvent));
-      const postReceive = await afterApply(entry, applied, ctx);
-      return { record: postReceive.record, applied: true, approvals: approvals.length, required: requirements.approvals, postReceive: postReceive.exitCode };
-    }
-    if (contended(result)) {
-      await backoff(attempt);
-      continue;
-    }
-    if (result.reason === 'stale') {
-      const detail = `${result.ref ?? 'a ref'} moved since the push; nothing was applied. Fetch, rebase your work onto the current ${result.ref ?? 'branch'} and push again.`;
-      const staleEvent: QueueEvent = { type: 'stale', at, by, detail };
-      const stale: QueueRecord = { ...record, approvals, state: 'stale', events: [...events, staleEvent] };
-      const marked = await commitTransition(entry.gitDir, stored, stale, `stale ${record.id}: ${result.ref ?? ''} moved`, pendingDeletes(record));
-      if (contended(marked)) {
+    const claimed: QueueRecord = { ...record, approvals, events, state: 'approved', applying: claimOf(reviewer, now) };
+    // Held before it is written: no approver of this process may take it for a dead one's.
+    const token = claimed.applying!.token;
+    heldClaims.add(token);
+    try {
+      const claim = await commitTransition(entry.gitDir, stored, claimed, `approve ${record.id} by ${reviewer.principal} (${counted}); applying`);
+      if (contended(claim)) {
         await backoff(attempt);
         continue;
       }
-      if (!marked.ok) throw new QueueError('queue.failed', `${record.id}: ${detail} (and the entry could not be marked stale: ${marked.message})`);
-      await recordAudit(ctx.audit, queueAuditEvent('queue.stale', stale, { reviewer: by, result: 'stale', reason: detail }), ctx.warn);
-      ctx.notify(notifyEvent('stale', stale, staleEvent));
-      throw new QueueError('queue.stale', `queue entry ${record.id} is stale: ${detail}`);
+      if (!claim.ok) throw new QueueError('queue.failed', `could not record the approval of ${record.id}: ${claim.message}`);
+      if (added) await recordAudit(ctx.audit, queueAuditEvent('queue.approve', claimed, { reviewer: by, result: `approved ${counted}`, ...(note ? { reason: note } : {}) }), ctx.warn);
+      return await applyClaimed(entry, { oid: claim.oid, record: claimed }, stored, reviewer, requirements.approvals, ctx);
+    } finally {
+      heldClaims.delete(token);
     }
-    if (state === 'pending') {
-      const approved: QueueRecord = { ...record, approvals, events, state: 'approved' };
-      await commitTransition(entry.gitDir, stored, approved, `approve ${record.id} by ${reviewer.principal} (${counted}); not applied yet`, []).catch(() => undefined);
-    }
-    throw new QueueError('queue.failed', `queue entry ${record.id} is approved but its refs could not be updated (${result.message}); run \`pushgate queue approve ${record.id}\` again to retry`);
   }
   throw new QueueError('queue.busy', `queue entry ${entry.id} kept changing under us; try again`);
+}
+
+/** Waits while another live process applies the entry; then the caller reads it again. */
+async function waitForClaim(entry: EntryRef, seen: StoredRecord, ctx: QueueContext): Promise<void> {
+  const deadline = Date.now() + CLAIM_WAIT_MS;
+  for (let round = 1; Date.now() < deadline; round++) {
+    await sleep(Math.min(20 * round, 250));
+    const now = await readRecord(entry.gitDir, entry.id);
+    if (now === null || now.oid !== seen.oid || !liveClaim(now.record, ctx.now())) return;
+  }
+  throw new QueueError('queue.busy', `queue entry ${entry.id} is being applied by ${seen.record.applying?.by ?? 'another reviewer'}; run the command again in a moment`);
+}
+
+/** Steps 2 and 3 of an approval: the objects, the refs, the record. */
+async function applyClaimed(entry: EntryRef, claimed: StoredRecord, before: StoredRecord, reviewer: Pusher, required: number, ctx: QueueContext): Promise<ApproveResult> {
+  const record = claimed.record;
+  const by = identityOf(reviewer);
+  const store = entryStore(entry.gitDir, entry.id);
+  const tips = record.updates.map((u) => u.new).filter((oid) => !isZeroOid(oid));
+  let failure: string | undefined;
+  let stale: string | undefined;
+  let applied = await refsApplied(entry.gitDir, record);
+  // A ref that already moved elsewhere makes the entry stale before any object is copied
+  // into the repository (the transaction below still decides; this keeps a stale push's
+  // objects out of the repository's store in all but a narrow race).
+  if (!applied) {
+    const current = await readRefs(entry.gitDir, record.updates.map((u) => u.ref)).catch(() => null);
+    const moved = current === null ? undefined : record.updates.find((u) => (current.get(u.ref) ?? u.old.replace(/./g, '0')) !== u.old);
+    if (moved !== undefined) stale = moved.ref;
+  }
+  if (!applied && stale === undefined) {
+    try {
+      if (tips.length > 0) {
+        if (!storeExists(store)) throw new Error('its parked objects are gone');
+        await copyObjects({ source: store, target: entry.gitDir, tips, excludeRefsOf: { gitDir: entry.gitDir } });
+      }
+      for (let attempt = 1; ; attempt++) {
+        const moved = await updateRefs(entry.gitDir, refUpdates(record));
+        if (moved.ok) {
+          applied = true;
+          break;
+        }
+        if (moved.reason === 'stale') {
+          // Someone who took over a dead claim may have applied it first.
+          if (await refsApplied(entry.gitDir, record)) applied = true;
+          else stale = moved.ref ?? 'a ref';
+          break;
+        }
+        if (moved.reason === 'locked' && attempt < ATTEMPTS) {
+          await backoff(attempt);
+          continue;
+        }
+        failure = moved.message;
+        if (moved.reason === 'locked') {
+          // Still locked: give the entry back as it was, approval and all, for a later try.
+          const released = await commitTransition(entry.gitDir, claimed, { ...before.record }, `release ${record.id}: the refs are locked`).catch(() => null);
+          if (released?.ok) throw new QueueError('queue.busy', `the refs of queue entry ${record.id} are locked by another update (${moved.message}); try again`);
+        }
+        break;
+      }
+    } catch (error) {
+      if (isQueueError(error)) throw error;
+      failure = (error as Error).message.split('\n')[0];
+    }
+  }
+  const now = ctx.now();
+  const at = now.toISOString();
+  const { applying: _claim, ...rest } = record;
+  if (applied) {
+    const applyEvent: QueueEvent = { type: 'apply', at, by };
+    const done: QueueRecord = { ...rest, state: 'applied', events: [...rest.events, applyEvent], postReceive: { state: 'pending' } };
+    const result = await finalTransition(entry, claimed, done, `apply ${record.id}: approved by ${record.approvals.map((a) => a.by.principal).join(', ')}`);
+    await purge(entry, ctx);
+    if (result === null) refuseDecided(record, 'applied');
+    await recordAudit(ctx.audit, queueAuditEvent('queue.apply', done, { reviewer: by, result: 'applied' }), ctx.warn);
+    ctx.notify(notifyEvent('approve', done, applyEvent));
+    const postReceive = await afterApply(entry, done, ctx);
+    return { record: postReceive.record, applied: true, approvals: record.approvals.length, required, postReceive: postReceive.exitCode };
+  }
+  if (stale !== undefined) {
+    const detail = maskText(`${stale} moved since the push; nothing was applied. Fetch, rebase your work onto the current ${stale === 'a ref' ? 'branch' : stale} and push again.`);
+    const staleEvent: QueueEvent = { type: 'stale', at, by, detail };
+    const marked: QueueRecord = { ...rest, state: 'stale', events: [...rest.events, staleEvent] };
+    const result = await finalTransition(entry, claimed, marked, `stale ${record.id}: ${maskText(stale)} moved`);
+    if (result === null) throw new QueueError('queue.failed', `${record.id}: ${detail} (and the entry could not be marked stale)`);
+    await purge(entry, ctx);
+    await recordAudit(ctx.audit, queueAuditEvent('queue.stale', marked, { reviewer: by, result: 'stale', reason: detail }), ctx.warn);
+    ctx.notify(notifyEvent('stale', marked, staleEvent));
+    throw new QueueError('queue.stale', `queue entry ${record.id} is stale: ${detail}`);
+  }
+  // Approved, not applied: the claim goes, the approvals stay; any reviewer but the pusher may retry.
+  await commitTransition(entry.gitDir, claimed, rest, `approve ${record.id}: not applied yet`).catch(() => undefined);
+  throw new QueueError('queue.failed', `queue entry ${record.id} is approved but its refs could not be updated (${failure ?? 'unknown error'}); run \`pushgate queue approve ${record.id}\` again to retry`);
+}
+
+/** Moves a claimed record to its final state; null when someone else decided it meanwhile. */
+async function finalTransition(entry: EntryRef, claimed: StoredRecord, next: QueueRecord, message: string): Promise<string | null> {
+  let from = claimed;
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const result = await commitTransition(entry.gitDir, from, next, message);
+    if (result.ok) return result.oid;
+    if (!contended(result)) return null;
+    const now = await readRecord(entry.gitDir, entry.id);
+    if (now === null || now.record.state !== 'approved') return null;
+    from = now;
+    await backoff(attempt);
+  }
+  return null;
 }
 
 /** Runs post-receive once and records that it ran; a failure to record is only a warning. */
@@ -155,7 +302,7 @@ async function afterApply(entry: EntryRef, applied: QueueRecord, ctx: QueueConte
     if (stored === null || stored.record.postReceive?.state !== 'pending') break;
     const event: QueueEvent = { type: 'post-receive', at: ctx.now().toISOString(), detail: exitCode === null ? 'no post-receive hook' : `exit status ${exitCode}` };
     const next: QueueRecord = { ...stored.record, postReceive: { state: 'ran', ...(exitCode === null ? {} : { exitCode }) }, events: [...stored.record.events, event] };
-    const result = await commitTransition(entry.gitDir, stored, next, `post-receive ${entry.id}: ${event.detail}`, []);
+    const result = await commitTransition(entry.gitDir, stored, next, `post-receive ${entry.id}: ${event.detail}`);
     if (result.ok) return { record: next, exitCode };
     if (!contended(result)) break;
     await backoff(attempt);
@@ -164,9 +311,10 @@ async function afterApply(entry: EntryRef, applied: QueueRecord, ctx: QueueConte
   return { record: applied, exitCode };
 }
 
-/** Refuses the entry for good: its pending refs go, the record says who and why. */
-export async function rejectEntry(entry: EntryRef, reviewer: Pusher, reason: string, ctx: QueueContext): Promise<QueueRecord> {
-  if (reason.trim() === '') throw new QueueError('queue.invalid', 'a rejection needs a reason (--reason): the pusher reads it');
+/** Refuses the entry for good: its store and every parked object go at once, the record says who and why. */
+export async function rejectEntry(entry: EntryRef, reviewer: Pusher, reasonText: string, ctx: QueueContext): Promise<QueueRecord> {
+  if (reasonText.trim() === '') throw new QueueError('queue.invalid', 'a rejection needs a reason (--reason): the pusher reads it');
+  const reason = maskText(reasonText);
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const stored = await mustRead(entry);
     const record = stored.record;
@@ -174,15 +322,20 @@ export async function rejectEntry(entry: EntryRef, reviewer: Pusher, reason: str
     const state = effectiveState(record, now);
     if (FINAL_STATES.has(state)) refuseDecided(record, state);
     await audited(ctx, 'queue.reject', record, reviewer, () => checkReviewer(reviewer, requirementsFor(record, ctx.queue), 'reject'));
+    if (liveClaim(record, now)) {
+      await waitForClaim(entry, stored, ctx);
+      continue;
+    }
     const by = identityOf(reviewer);
     const event: QueueEvent = { type: 'reject', at: now.toISOString(), by, detail: reason };
     const next: QueueRecord = { ...record, state: 'rejected', events: [...record.events, event] };
-    const result = await commitTransition(entry.gitDir, stored, next, `reject ${record.id} by ${reviewer.principal}: ${reason}`, pendingDeletes(record));
+    const result = await commitTransition(entry.gitDir, stored, next, `reject ${record.id} by ${reviewer.principal}`);
     if (contended(result)) {
       await backoff(attempt);
       continue;
     }
     if (!result.ok) throw new QueueError('queue.failed', `could not record the rejection of ${record.id}: ${result.message}`);
+    await purge(entry, ctx);
     await recordAudit(ctx.audit, queueAuditEvent('queue.reject', next, { reviewer: by, result: 'rejected', reason }), ctx.warn);
     ctx.notify(notifyEvent('reject', next, event));
     return next;
@@ -191,8 +344,7 @@ export async function rejectEntry(entry: EntryRef, reviewer: Pusher, reason: str
 }
 
 /**
- * Marks a pending entry past its expiry as expired and deletes its pending
- * refs. Resolves to the new record, or null when the entry was not due (or
+ * Marks a pending entry past its expiry as expired and deletes its store. Resolves to the new record, or null when the entry was not due (or
  * someone else decided it first).
  */
 export async function expireEntry(entry: EntryRef, by: Pusher | undefined, ctx: QueueContext): Promise<QueueRecord | null> {
@@ -203,12 +355,13 @@ export async function expireEntry(entry: EntryRef, by: Pusher | undefined, ctx: 
     if (record.state !== 'pending' || effectiveState(record, now) !== 'expired') return null;
     const event: QueueEvent = { type: 'expire', at: now.toISOString(), ...(by === undefined ? {} : { by: identityOf(by) }), detail: `expired at ${record.expiresAt}` };
     const next: QueueRecord = { ...record, state: 'expired', events: [...record.events, event] };
-    const result = await commitTransition(entry.gitDir, stored, next, `expire ${record.id}`, pendingDeletes(record));
+    const result = await commitTransition(entry.gitDir, stored, next, `expire ${record.id}`);
     if (contended(result)) {
       await backoff(attempt);
       continue;
     }
     if (!result.ok) throw new QueueError('queue.failed', `could not expire ${record.id}: ${result.message}`);
+    await purge(entry, ctx);
     await recordAudit(ctx.audit, queueAuditEvent('queue.expire', next, { result: 'expired', ...(by === undefined ? {} : { reviewer: identityOf(by) }) }), ctx.warn);
     ctx.notify(notifyEvent('expire', next, event));
     return next;

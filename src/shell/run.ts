@@ -137,7 +137,7 @@ async function runCommand(context: Context, identity: Identity, forceCommand: st
   if (requested === undefined && forceCommand === undefined) {
     return refuseCommand(context, identity, shown, { code: 'session.shell', message: 'no command given; this server runs git commands only', reason: 'shell requests are refused; this server runs git commands only' });
   }
-  const plan = await planCommand(requested ?? '', identity, { reposRoot: config.reposRoot, access: config.access, forceCommand });
+  const plan = await planCommand(requested ?? '', identity, { reposRoot: config.reposRoot, access: config.access, forceCommand, queue: config.queue });
   if (plan.kind === 'refused') return refuseCommand(context, identity, shown, plan);
   const childEnv = gitChildEnv({ identity, session: context.session, gitProtocol: env.GIT_PROTOCOL, base: env });
   let program: Invocation;

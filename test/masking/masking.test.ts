@@ -108,10 +108,12 @@ t.test('the plaintext appears in no message, no file under the state directory, 
     const content = readFileSync(file, 'utf8');
     for (const secret of secrets) t.notOk(content.includes(secret), `${file}: no plaintext`);
   }
-  const queueRefs = run('git', ['--git-dir', remote, 'for-each-ref', '--format=%(refname)', 'refs/pushgate/queue/']).trim().split('\n').filter((r) => r !== '');
+  // The queue's records are kept beside the repository, in <repo>/.pushgate/queue.git.
+  const records = join(remote, '.pushgate', 'queue.git');
+  const queueRefs = run('git', ['--git-dir', records, 'for-each-ref', '--format=%(refname)', 'refs/pushgate/queue/']).trim().split('\n').filter((r) => r !== '');
   t.ok(queueRefs.length >= 2, 'both parked pushes have records');
   for (const ref of queueRefs) {
-    const history = run('git', ['--git-dir', remote, 'log', '-p', ref]);
+    const history = run('git', ['--git-dir', records, 'log', '-p', ref]);
     t.match(history, /record\.json/);
     for (const secret of secrets) t.notOk(history.includes(secret), `${ref}: no plaintext in any version of the record`);
   }

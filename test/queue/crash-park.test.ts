@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
@@ -7,7 +7,7 @@ import { readAllRecords } from '../../src/queue/index.js';
 import { testServer, WorkTree } from '../helpers/git-server.js';
 import { randomInt, seededRandom } from '../helpers/prng.js';
 import { pushgateBin } from '../helpers/tools.js';
-import { AGENT, baseEnv, queue, refsUnder, refValue, workflowCommit } from './helpers.js';
+import { AGENT, baseEnv, entryRepo, hasObject, queue, recordRepo, refsUnder, refValue, workflowCommit } from './helpers.js';
 
 const RUNS = Number(process.env.PUSHGATE_CRASH_RUNS ?? 60);
 const random = seededRandom(Number(process.env.PUSHGATE_CRASH_SEED ?? 20240611));
@@ -59,37 +59,38 @@ function preparePush(run: number): string[] {
   return run % 3 === 0 ? ['origin', 'main', `HEAD:refs/heads/crash/${run}`] : ['origin', 'main'];
 }
 
-/** Every entry is complete: its record reads, and each pending ref exists with all its objects. */
+/** Every entry is complete: its record reads, and each pending ref exists in its store with all its objects; none is in the repository. */
 async function checkEntries(t: Test, known: ReadonlySet<string> = new Set()): Promise<Set<string>> {
   const { records, problems } = await readAllRecords(remote);
   t.same(problems, [], 'every record reads');
   for (const { record } of records) {
     if (known.has(record.id)) continue;
     const complete = record.state === 'pending' && record.updates.length > 0 && record.findings.length > 0 && record.events.length === 1
-      && record.updates.every((u) => u.pending !== null && refValue(remote, u.pending) === u.new
-        && spawnSync('git', ['--git-dir', remote, 'rev-list', '--objects', '--quiet', u.new], { stdio: 'ignore' }).status === 0);
+      && record.updates.every((u) => u.pending !== null && refValue(entryRepo(remote, record.id), u.pending) === u.new
+        && spawnSync('git', ['--git-dir', entryRepo(remote, record.id), 'rev-list', '--objects', '--quiet', u.new], { stdio: 'ignore' }).status === 0
+        && !hasObject(remote, u.new));
     if (!complete) t.fail(`entry ${record.id} is partial: ${JSON.stringify(record)}`);
   }
   return new Set(records.map((r) => r.record.id));
 }
 
-/** Loose entries (no gc in this repository: refs stay loose) and packs, to time the kills. */
-function listing(kind: 'pending' | 'queue' | 'packs'): string[] {
+/** Entry stores (complete, renamed into place) and records (loose refs: the records' repository is never packed), to time the kills. */
+function listing(kind: 'stores' | 'queue'): string[] {
   try {
-    if (kind === 'packs') return readdirSync(join(remote, 'objects', 'pack')).filter((name) => name.endsWith('.idx'));
-    return readdirSync(join(remote, 'refs', 'pushgate', kind));
+    if (kind === 'stores') return readdirSync(join(remote, '.pushgate', 'parked')).filter((name) => name.endsWith('.git'));
+    return readdirSync(join(recordRepo(remote), 'refs', 'pushgate', 'queue'));
   } catch {
     return [];
   }
 }
 
-const pendingIds = (): Set<string> => new Set(refsUnder(remote, 'refs/pushgate/pending/').map((r) => r.split('/')[3]!));
+const storeIds = (): Set<string> => new Set(listing('stores').map((name) => name.replace(/\.git$/, '')));
 
 t.test(`killing the hook at random points while it parks never leaves a partial entry (${RUNS} runs)`, async (t) => {
   // An undisturbed park, watched: when its pending refs and its record appear, and when git exits.
   const calibration: { pack: number; record: number; full: number }[] = [];
   for (let i = 0; i < 3; i++) {
-    const packsBefore = listing('packs');
+    const packsBefore = listing('stores');
     const recordsBefore = listing('queue');
     const pushing = await startPush(preparePush(1000 + i));
     let pack = 0;
@@ -98,7 +99,7 @@ t.test(`killing the hook at random points while it parks never leaves a partial 
     void pushing.exited.then(() => (done = true));
     while (!done) {
       const elapsed = Date.now() - pushing.startedAt;
-      if (pack === 0 && listing('packs').length > packsBefore.length) pack = elapsed;
+      if (pack === 0 && listing('stores').length > packsBefore.length) pack = elapsed;
       if (record === 0 && listing('queue').length > recordsBefore.length) record = elapsed;
       await sleep(1);
     }
@@ -107,23 +108,23 @@ t.test(`killing the hook at random points while it parks never leaves a partial 
   }
   const full = Math.max(...calibration.map((c) => c.full));
   const gap = Math.max(...calibration.map((c) => c.record - c.pack));
-  t.comment(`undisturbed parks (ms from hook start: objects out of quarantine, entry published, exit): ${JSON.stringify(calibration)}`);
+  t.comment(`undisturbed parks (ms from hook start: entry store created, entry published, exit): ${JSON.stringify(calibration)}`);
   let entries = await checkEntries(t);
   t.equal(entries.size, 3);
 
-  const outcomes = { none: 0, orphanRefsOnly: 0, entry: 0 };
+  const outcomes = { none: 0, orphanStore: 0, entry: 0 };
   for (let run = 0; run < RUNS; run++) {
-    const pendingBefore = pendingIds();
-    const packsBefore = listing('packs').length;
+    const storesBefore = storeIds();
+    const packsBefore = listing('stores').length;
     const pushing = await startPush(preparePush(run));
-    // A third of the kills anywhere in the hook's life; a third once the objects are out of
-    // quarantine (while the record is written and published); a third just after publication.
+    // A third of the kills anywhere in the hook's life; a third once the entry's store exists
+    // (while objects are copied and the record is written and published); a third just after publication.
     let done = false;
     void pushing.exited.then(() => (done = true));
     const mode = run % 3;
     if (mode !== 0) {
-      const kind = mode === 1 ? 'packs' : 'queue';
-      const before = kind === 'packs' ? packsBefore : entries.size;
+      const kind = mode === 1 ? 'stores' : 'queue';
+      const before = kind === 'stores' ? packsBefore : entries.size;
       while (!done && listing(kind).length <= before) await sleep(1);
     }
     const delay = mode === 0 ? randomInt(random, Math.round(full * 1.1)) : randomInt(random, mode === 1 ? gap * 2 + 1 : 30);
@@ -138,40 +139,40 @@ t.test(`killing the hook at random points while it parks never leaves a partial 
     await sleep(30);
     const now = await checkEntries(t, entries);
     const added = [...now].filter((id) => !entries.has(id));
-    const newPending = [...pendingIds()].filter((id) => !pendingBefore.has(id));
+    const newStores = [...storeIds()].filter((id) => !storesBefore.has(id) && !now.has(id));
     t.ok(added.length <= 1, 'at most one entry per push');
     if (added.length === 1) outcomes.entry++;
-    else if (newPending.length > 0) outcomes.orphanRefsOnly++;
+    else if (newStores.length > 0) outcomes.orphanStore++;
     else outcomes.none++;
     entries = now;
   }
   t.comment(`outcomes: ${JSON.stringify(outcomes)}`);
-  t.ok(outcomes.entry > 0 && outcomes.none > 0, 'the kills landed both before and after the entry was published');
-  t.equal(outcomes.orphanRefsOnly, 0, 'pending refs and the record are created in one transaction: no orphans');
+  t.ok(outcomes.entry > 0 && (outcomes.none > 0 || outcomes.orphanStore > 0), 'the kills landed both before and after the entry was published');
+  // A store without a record (a kill before publication) is never served: the gateway serves stores of open records only.
 
   t.same(await checkEntries(t), entries, 'a final look at every entry');
   // The same through the CLI: every listed entry is complete and its pending refs exist.
   const listed = queue(server, ['list', '--state', 'all', '--repo', 'team/crash', '--format', 'json']);
   t.equal(listed.status, 0, listed.stderr);
   t.same(new Set((listed.json as { id: string }[]).map((e) => e.id)), entries, 'queue list shows exactly the complete entries');
-  const pendingRefs = new Set(refsUnder(remote, 'refs/pushgate/pending/'));
   const missing = (listed.json as { id: string; state: string; refs: string[] }[])
-    .flatMap((e) => e.refs.map((ref) => `refs/pushgate/pending/${e.id}/${ref.slice('refs/'.length)}`))
-    .filter((ref) => !pendingRefs.has(ref));
+    .flatMap((e) => e.refs.map((ref) => [e.id, `refs/pushgate/pending/${e.id}/${ref.slice('refs/'.length)}`] as const))
+    .filter(([entry, ref]) => !refsUnder(entryRepo(remote, entry), ref).includes(ref));
   t.same(missing, [], 'each listed entry has all its pending refs');
+  t.same(refsUnder(remote, 'refs/pushgate/'), [], 'the repository holds nothing of the queue');
   t.equal(spawnSync('git', ['--git-dir', remote, 'fsck', '--connectivity-only', '--no-dangling'], { encoding: 'utf8' }).status, 0, 'git fsck: every ref\'s objects are present');
 
-  // A pending ref without a record (only a git dying inside the park's transaction leaves one)
-  // is swept by `queue expire` once it is older than the grace period.
-  const tip = refValue(remote, 'refs/heads/main')!;
-  const orphan = 'refs/pushgate/pending/zzzzzzzz/heads/main';
-  spawnSync('git', ['--git-dir', remote, 'update-ref', orphan, tip]);
+  // A store without a record (a park killed before it published) is deleted by `queue expire`
+  // once it is older than the grace period; a young one may be a park publishing right now.
+  const orphan = entryRepo(remote, 'zzzzzzzz');
+  mkdirSync(join(orphan, 'objects'), { recursive: true });
+  writeFileSync(join(orphan, 'HEAD'), 'ref: refs/heads/main\n');
   const young = queue(server, ['expire', '--format', 'json']);
-  t.same(young.json.swept, [], 'a young orphan is left alone');
+  t.notOk(young.json.swept.some((s: { id: string }) => s.id === 'zzzzzzzz'), 'a young orphan is left alone');
   const old = new Date(Date.now() - 2 * 3600_000);
-  utimesSync(join(remote, ...orphan.split('/')), old, old);
+  for (const id of [...storeIds()].filter((id) => !entries.has(id))) utimesSync(entryRepo(remote, id), old, old);
   const swept = queue(server, ['expire', '--format', 'json']);
-  t.same(swept.json.swept.map((s: { ref: string }) => s.ref), [orphan]);
-  t.same(refsUnder(remote, 'refs/pushgate/pending/').filter((ref) => !entries.has(ref.split('/')[3]!)), [], 'only pending refs of entries remain');
+  t.ok(swept.json.swept.some((s: { id: string }) => s.id === 'zzzzzzzz'), 'an old orphan is deleted');
+  t.same([...storeIds()].filter((id) => !entries.has(id)), [], 'only stores of entries remain');
   t.same(new Set(queue(server, ['list', '--format', 'json']).json.map((e: { id: string }) => e.id)), entries, 'and every entry is still there');
 });

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import { testServer, WorkTree } from '../helpers/git-server.js';
-import { AGENT, ALICE, BOB, gitIn, installMarkerHook, queue, refsUnder, refValue, workflowCommit } from './helpers.js';
+import { AGENT, ALICE, BOB, entryRepo, gitIn, hasObject, installMarkerHook, queue, recordRepo, refsUnder, refValue, workflowCommit } from './helpers.js';
 
 const server = testServer(t);
 const remote = server.createRepo('team/app');
@@ -36,9 +36,11 @@ t.test('park → list → show → approve: the branch moves and post-receive ru
   t.equal(pushed.result?.wait, `pushgate queue wait ${id}`, 'the result line says how to wait');
   t.match(pushed.output, new RegExp(`queue id: ${id}`));
   t.equal(refValue(remote, 'refs/heads/main'), before, 'main did not move');
-  t.equal(refValue(remote, `refs/pushgate/pending/${id}/heads/main`), tip, 'the pending ref holds the pushed commit');
-  t.ok(refValue(remote, `refs/pushgate/queue/${id}`), 'the record ref exists');
-  t.equal(gitIn(remote, 'cat-file', '-t', tip), 'commit', 'the pushed objects left the quarantine');
+  t.equal(refValue(entryRepo(remote, id), `refs/pushgate/pending/${id}/heads/main`), tip, 'the pending ref, in the entry\'s own store, holds the pushed commit');
+  t.ok(refValue(recordRepo(remote), `refs/pushgate/queue/${id}`), 'the record ref exists beside the repository');
+  t.same(refsUnder(remote, 'refs/pushgate/'), [], 'the repository itself holds nothing of the queue');
+  t.equal(gitIn(entryRepo(remote, id), 'cat-file', '-t', tip), 'commit', 'the pushed objects left the quarantine for the entry\'s store');
+  t.notOk(hasObject(remote, tip), 'and never entered the repository\'s object store');
 
   const listed = queue(server, ['list', '--format', 'json']);
   t.equal(listed.status, 0, listed.stderr);
@@ -61,20 +63,22 @@ t.test('park → list → show → approve: the branch moves and post-receive ru
     commits: [{ oid: tip, subject: /ci workflow/ }],
     findings: [{ ruleId: 'path.ci-workflow', action: 'park', path: '.github/workflows/ci.yml' }],
     requirements: { approvals: 1, reviewerRoles: [['reviewer']] },
-    fetch: [{ ref: 'refs/heads/main', byOid: `git fetch origin ${tip}` }],
+    fetch: { command: `git fetch "$(git remote get-url origin)/.queue/${id}" 'refs/pushgate/pending/${id}/*:refs/remotes/pushgate/${id}/*'`, refs: [{ ref: 'refs/heads/main', oid: tip }] },
   });
   t.equal(Date.parse(shown.json.expiresAt) - Date.parse(shown.json.createdAt), 7 * 86400_000, 'expires after the configured 7d');
   const showText = queue(server, ['show', id]).stdout;
   t.match(showText, /1 commit, 1 file changed, 2 insertions\(\+\), 0 deletions\(-\)/);
   t.match(showText, /\[park\] path\.ci-workflow/);
-  t.match(showText, new RegExp(`git fetch origin refs/pushgate/pending/${id}/heads/main`));
+  t.match(showText, `/.queue/${id}" 'refs/pushgate/pending/${id}/*:refs/remotes/pushgate/${id}/*'`);
+  t.match(showText, `git fetch '${entryRepo(remote, id)}'`, 'on the server\'s shell, the store\'s path too');
   t.match(queue(server, ['status', id]).stdout, new RegExp(`^${id} team/app: pending; 0/1 approvals`));
 
   const approved = queue(server, ['approve', id, '--comment', 'looks right'], ALICE);
   t.equal(approved.status, 0, approved.stderr);
   t.match(approved.stdout, new RegExp(`approved and applied ${id} \\(1/1\\): refs/heads/main -> ${tip.slice(0, 12)}; post-receive exited 0`));
   t.equal(refValue(remote, 'refs/heads/main'), tip, 'main now points at the pushed commit');
-  t.same(refsUnder(remote, `refs/pushgate/pending/${id}/`), [], 'the pending ref is gone');
+  t.notOk(existsSync(entryRepo(remote, id)), 'the entry\'s store is gone');
+  t.ok(hasObject(remote, tip), 'the approved objects are in the repository now');
   const ran = readFileSync(marker, 'utf8');
   t.match(ran, `${before} ${tip} refs/heads/main\nqueue=${id} principal=agent:bot approved=alice gitdir=${remote}`, 'post-receive got git\'s input and the pusher\'s identity');
 
@@ -88,8 +92,8 @@ t.test('park → list → show → approve: the branch moves and post-receive ru
   const record = queue(server, ['show', id, '--format', 'json']).json;
   t.same(record.events.map((e: { type: string }) => e.type), ['park', 'approve', 'apply', 'post-receive']);
   t.match(record, { state: 'applied', approvals: [{ by: { principal: 'alice' }, comment: 'looks right' }], postReceive: { state: 'ran', exitCode: 0 } });
-  const history = gitIn(remote, 'log', '--format=%s', `refs/pushgate/queue/${id}`).split('\n');
-  t.equal(history.length, 3, 'each transition is one commit on the record ref');
+  const history = gitIn(recordRepo(remote), 'log', '--format=%s', `refs/pushgate/queue/${id}`).split('\n');
+  t.same(history.map((line) => line.split(' ')[0]), ['post-receive', 'apply', 'approve', 'park'], 'each transition is one commit on the record ref (approve claims, apply records)');
   t.match(history.at(-1), /^park /);
 
   const audit = readFileSync(join(server.dir, 'state', 'audit', 'audit.log'), 'utf8').split('\n').filter((l) => l.includes(id)).map((l) => JSON.parse(l) as { type: string; queueId?: string });
@@ -113,7 +117,7 @@ t.test('reject: the entry closes, its pending ref goes, the branch never moves',
   const waited = queue(server, ['wait', id, '--format', 'json']);
   t.equal(waited.status, 1, 'wait: 1 for rejected');
   t.match(waited.json, { state: 'rejected', detail: 'the workflow exfiltrates secrets' });
-  t.same(refsUnder(remote, `refs/pushgate/pending/${id}/`), []);
+  t.notOk(existsSync(entryRepo(remote, id)), 'the parked objects are deleted with the rejection');
   t.equal(refValue(remote, 'refs/heads/main'), before);
   t.equal(queue(server, ['approve', id], BOB).status, 1, 'a rejected entry cannot be approved');
   t.equal(queue(server, ['reject', id, '--reason', 'again'], BOB).status, 1, 'nor rejected twice');
@@ -134,7 +138,7 @@ t.test('stale: a ref moved after the push, so nothing is applied', async (t) => 
   const waited = queue(server, ['wait', id]);
   t.equal(waited.status, 1, 'wait: 1 for stale');
   t.match(waited.stdout, /stale by alice: refs\/heads\/main moved since the push.*rebase/);
-  t.same(refsUnder(remote, `refs/pushgate/pending/${id}/`), []);
+  t.notOk(existsSync(entryRepo(remote, id)), 'a stale entry\'s objects go too');
   work.git('checkout', '--quiet', 'main');
   resync();
 });
@@ -190,7 +194,7 @@ t.test('a rule can require two approvals from different reviewers, or other role
   const ops = park(t, ['origin', 'ops/x']);
   const refused = queue(server, ['approve', ops], ALICE);
   t.equal(refused.status, 1);
-  t.match(refused.stderr, /it takes one of the roles ops-lead/);
+  t.match(refused.stderr, `queue.not-found: no queue entry ${ops}`, 'a reviewer who may not review this ref does not see the entry at all');
   t.equal(queue(server, ['approve', ops], { PUSHGATE_PRINCIPAL: 'dave', PUSHGATE_ROLES: 'reviewer,ops-lead' }).status, 0);
   server.setConfig(['queue', 'rules'], []);
   work.git('checkout', '--quiet', 'main');
@@ -211,12 +215,12 @@ t.test('expiry: an overdue entry cannot be approved, and queue expire closes it'
   t.equal(approved.status, 1);
   t.match(approved.stderr, /queue\.expired: queue entry \S+ expired at/);
   t.equal(queue(server, ['wait', b]).status, 1, 'wait: 1 for expired');
-  t.equal(refsUnder(remote, `refs/pushgate/pending/${b}/`).length, 1, 'b still holds its pending ref until expire runs');
+  t.ok(existsSync(entryRepo(remote, b)), 'b keeps its store until expire runs');
   const expired = queue(server, ['expire', '--format', 'json']);
   t.equal(expired.status, 0, expired.stderr);
   t.match(expired.json.expired, [{ id: b }], 'a was already marked when its approval was refused');
-  t.same(refsUnder(remote, `refs/pushgate/pending/${b}/`), []);
-  t.same(refsUnder(remote, `refs/pushgate/pending/${a}/`), []);
+  t.notOk(existsSync(entryRepo(remote, b)), 'expire deletes the parked objects');
+  t.notOk(existsSync(entryRepo(remote, a)));
   const listed = queue(server, ['list', '--state', 'expired', '--format', 'json']).json.map((e: { id: string }) => e.id);
   t.ok(listed.includes(a) && listed.includes(b));
   t.match(queue(server, ['expire']).stdout, 'nothing to expire');
@@ -230,8 +234,8 @@ t.test('a multi-ref push is applied in one transaction, or not at all', async (t
   work.git('tag', '-a', '-m', 'release 2', 'v2');
   const tag = work.git('rev-parse', 'v2').trim();
   const id = park(t, ['origin', 'main', 'feature', 'v2']);
-  t.same(refsUnder(remote, `refs/pushgate/pending/${id}/`).sort(), [`refs/pushgate/pending/${id}/heads/feature`, `refs/pushgate/pending/${id}/heads/main`, `refs/pushgate/pending/${id}/tags/v2`]);
-  t.equal(gitIn(remote, 'cat-file', '-t', `refs/pushgate/pending/${id}/tags/v2`), 'tag', 'an annotated tag is kept as the tag object');
+  t.same(refsUnder(entryRepo(remote, id), `refs/pushgate/pending/${id}/`).sort(), [`refs/pushgate/pending/${id}/heads/feature`, `refs/pushgate/pending/${id}/heads/main`, `refs/pushgate/pending/${id}/tags/v2`]);
+  t.equal(gitIn(entryRepo(remote, id), 'cat-file', '-t', `refs/pushgate/pending/${id}/tags/v2`), 'tag', 'an annotated tag is kept as the tag object');
   t.equal(queue(server, ['approve', id], ALICE).status, 0);
   t.equal(refValue(remote, 'refs/heads/main'), tip);
   t.equal(refValue(remote, 'refs/heads/feature'), tip);
@@ -262,11 +266,13 @@ t.test('a park that cannot be stored denies the push, and keeps nothing', async 
   const clone = WorkTree.clone(t, repo);
   clone.commit('first', { 'README.md': 'hello\n' });
   t.equal(clone.push(['origin', 'main']).code, 0);
-  // A ref named refs/pushgate/queue makes every refs/pushgate/queue/<id> impossible (a directory/file conflict).
-  gitIn(repo, 'update-ref', 'refs/pushgate/queue', refValue(repo, 'refs/heads/main')!);
+  // A file where the queue's directory belongs makes every store impossible.
+  writeFileSync(join(repo, '.pushgate'), 'not a directory\n');
   workflowCommit(clone, 'unstorable');
   const pushed = clone.push(['origin', 'main'], AGENT);
   t.equal(pushed.result?.decision, 'deny', pushed.output);
   t.match(pushed.result, { error: /needs review but could not be queued/, findings: [{ rule: 'path.ci-workflow', action: 'park' }, { rule: 'queue.unavailable', action: 'deny' }] });
-  t.same(refsUnder(repo, 'refs/pushgate/'), ['refs/pushgate/queue'], 'no pending ref, no record');
+  t.same(refsUnder(repo, 'refs/pushgate/'), [], 'no pending ref, no record');
+  const tip = clone.git('rev-parse', 'HEAD').trim();
+  t.notOk(hasObject(repo, tip), 'and nothing of the push in the repository');
 });

@@ -86,3 +86,18 @@ export function installMarkerHook(repo: string): string {
   chmodSync(hook, 0o755);
   return marker;
 }
+
+/** The records' repository beside `repo` (refs/pushgate/queue/<id>). */
+export function recordRepo(repo: string): string {
+  return join(repo, '.pushgate', 'queue.git');
+}
+
+/** Entry `id`'s own store beside `repo`: its parked objects and pending refs. */
+export function entryRepo(repo: string, id: string): string {
+  return join(repo, '.pushgate', 'parked', `${id}.git`);
+}
+
+/** Whether the object is in `repo`'s own object store (a repository without alternates: the main one). */
+export function hasObject(repo: string, oid: string): boolean {
+  return spawnSync('git', ['--git-dir', repo, 'cat-file', '-e', oid], { stdio: 'ignore' }).status === 0;
+}

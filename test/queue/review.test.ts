@@ -1,11 +1,11 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import {
-  approveEntry, expireAll, expireEntry, isQueueError, readAllRecords, readRecord, rejectEntry, sweepPendingRefs, waitForDecision,
+  approveEntry, expireAll, expireEntry, isQueueError, readAllRecords, readRecord, rejectEntry, sweepStores, waitForDecision,
 } from '../../src/queue/index.js';
 import { testServer, WorkTree } from '../helpers/git-server.js';
-import { AGENT, gitIn, refsUnder, refValue, workflowCommit } from './helpers.js';
+import { AGENT, entryRepo, gitIn, recordRepo, refValue, workflowCommit } from './helpers.js';
 import { alice, bob, carol, configOf, testContext } from './context.js';
 
 const server = testServer(t);
@@ -118,7 +118,7 @@ t.test('expiry through the clock: approve refuses and records it, expireAll and 
   t.match(waited, { outcome: 'decided', state: 'expired' });
   const report = await expireAll(server.reposRoot, undefined, ctx);
   t.same(report.expired.map((r) => r.id), [b]);
-  t.same(refsUnder(remote, `refs/pushgate/pending/${b}/`), []);
+  t.notOk(existsSync(entryRepo(remote, b)), 'the expired entry\'s objects are deleted');
   t.equal(await expireEntry({ gitDir: remote, id: b }, undefined, ctx), null, 'expiring twice does nothing');
   t.ok(audited.some((e) => e.type === 'queue.expire' && e.queueId === b));
   t.ok(notified.some((e) => e.event === 'expire' && e.id === a));
@@ -168,13 +168,30 @@ t.test('no post-receive hook: applied all the same, and recorded as such', async
   resync();
 });
 
-t.test('the sweep leaves pending refs of open entries alone, even when refs are packed', async (t) => {
-  workflowCommit(work, 'packed');
-  const id = park();
-  gitIn(remote, 'pack-refs', '--all');
-  t.same(await sweepPendingRefs(remote, new Date(Date.now() + 86400_000)), [], 'packed and "old", but their entry is open');
-  t.equal(refsUnder(remote, `refs/pushgate/pending/${id}/`).length, 1);
+t.test('the sweep keeps the stores of open entries, deletes those of decided entries and old orphans', async (t) => {
+  const config = configOf(server.configPath);
+  workflowCommit(work, 'sweep-open');
+  const open = park();
+  resync();
+  workflowCommit(work, 'sweep-decided');
+  const decided = park();
+  resync();
+  // A rejection cut off after recording, before deleting: the store is left behind.
+  const { ctx } = testContext(config);
+  await rejectEntry({ gitDir: remote, id: decided }, alice, 'no', ctx);
+  mkdirSync(join(entryRepo(remote, decided), 'objects'), { recursive: true });
+  writeFileSync(join(entryRepo(remote, decided), 'HEAD'), 'ref: refs/heads/main\n');
+  const orphan = entryRepo(remote, 'zzzzzzzz');
+  mkdirSync(join(orphan, 'objects'), { recursive: true });
+  writeFileSync(join(orphan, 'HEAD'), 'ref: refs/heads/main\n');
+  gitIn(recordRepo(remote), 'pack-refs', '--all');
+  const soon = await sweepStores(remote, new Date(Date.now() + 60_000));
+  t.same(soon, [decided], 'a young orphan is left alone (its park may be publishing); the decided one goes');
+  const old = new Date(Date.now() - 2 * 3600_000);
+  utimesSync(orphan, old, old);
+  t.same(await sweepStores(remote, new Date(Date.now() + 86400_000)), ['zzzzzzzz'], 'an old orphan goes; the open entry stays, even with packed records');
+  t.ok(existsSync(entryRepo(remote, open)));
   const { records } = await readAllRecords(remote);
-  t.ok(records.some((r) => r.record.id === id), 'packed records are listed');
+  t.ok(records.some((r) => r.record.id === open), 'packed records are listed');
   resync();
 });

@@ -6,11 +6,13 @@ import {
   checkApprover, checkReviewer, effectiveState, fetchHints, findRepositories, ID_ALPHABET, isQueueError, locateEntry, newQueueId,
   normalizeQueueId, pendingRef, postReceiveEnv, QueueError, queueRef, requirementsFor, samePerson, waitCommand, type QueueRecord,
 } from '../../src/queue/index.js';
-import { listText, showText, statusText, summarize } from '../../src/queue/describe.js';
+import { jsonText, listText, showText, statusText, summarize } from '../../src/queue/describe.js';
+import { withoutServerPaths } from '../../src/queue/paths.js';
 import { idOfPendingRef } from '../../src/queue/names.js';
 import { parseRecord } from '../../src/queue/record.js';
 import { mayHoldRef } from '../../src/queue/repos.js';
 import { tempDir } from '../helpers/tools.js';
+import { gh, Rng } from '../scan/fixtures.js';
 
 const record: QueueRecord = {
   version: 1, id: 'abcd2345', repository: 'team/app', state: 'pending', createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-08T00:00:00.000Z',
@@ -29,7 +31,7 @@ const record: QueueRecord = {
 };
 
 const queueConfig = (partial: Partial<QueueConfig> = {}): QueueConfig => ({
-  reviewerRoles: ['reviewer'], approvals: 1, expiry: 1000, rules: [], notify: { events: [], webhook: null, command: null }, ...partial,
+  reviewerRoles: ['reviewer'], approvals: 1, expiry: 1000, rules: [], waits: { perIdentity: 16, total: 1024 }, notify: { events: [], webhook: null, command: null }, ...partial,
 });
 
 t.test('ids: 8 characters without look-alikes; typed ids are forgiven case and spaces', async (t) => {
@@ -103,7 +105,9 @@ t.test('texts for people', async (t) => {
   t.match(shown, /… and 100 more/);
   t.match(shown, /\[audit, would deny\] limit\.blob-size/);
   t.match(shown, /value AKIA…XYZ \(fingerprint fp\)/);
-  t.match(shown, /git fetch origin bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/);
+  t.match(shown, `git fetch "$(git remote get-url origin)/.queue/abcd2345" 'refs/pushgate/pending/abcd2345/*:refs/remotes/pushgate/abcd2345/*'`);
+  t.notMatch(shown, /on the server itself/, 'no server path unless asked for an administrator');
+  t.match(showText(record, needs, now, { localGitDir: '/srv/git/team/app.git' }), `git fetch '/srv/git/team/app.git/.pushgate/parked/abcd2345.git'`);
   t.notMatch(showText({ ...record, state: 'rejected' }, needs, now), /git fetch/, 'nothing to fetch once decided');
   t.match(showText(record, needs, new Date('2026-02-01T00:00:00Z')), /: expired \(recorded as pending\)/);
   t.match(statusText(record, needs, now), 'abcd2345 team/app: pending; 0/1 approvals; expires 2026-01-08T00:00:00Z');
@@ -147,5 +151,37 @@ t.test('repositories under reposRoot, and finding an entry among them', async (t
   t.throws(() => locateEntry(root, 'abcd2345'), { code: 'queue.ambiguous', message: /team\/a, team\/nested\/b; name one with --repo/ });
   t.equal(locateEntry(root, 'abcd2345', 'team/nested/b.git').gitDir, b);
   t.throws(() => locateEntry(root, 'zzzzzzzz'), { code: 'queue.not-found' });
-  t.throws(() => locateEntry(root, 'abcd2345', 'team/none'), { code: 'queue.not-found', message: /no repository team\/none/ });
+  t.throws(() => locateEntry(root, 'abcd2345', 'team/none'), { code: 'queue.not-found', message: 'no queue entry abcd2345 in team/none' });
+  t.throws(() => locateEntry(root, 'zzzzzzzz'), { message: 'no queue entry zzzzzzzz' }, 'no message names a server path');
+});
+
+t.test('hostile text in a record is shown escaped and masked', async (t) => {
+  const secret = gh(new Rng(20));
+  const hostile: QueueRecord = {
+    ...record,
+    reason: `ok\u001b[8m hidden ${secret}`,
+    pushOptions: [`reason=\u001b]52;c;ZWNobyBoaQ==\u0007`],
+    commits: [{ oid: 'b'.repeat(40), author: 'Eve \u202e<evil>', subject: `fix\u001b[2K\r${secret}` }],
+    findings: [{ ...record.findings[0]!, path: 'a\u001b[8m.txt', title: 'AWS\u009b31m key' }],
+    updates: [{ ...record.updates[0]!, ref: 'refs/heads/ma\u001bin' }],
+    events: [...record.events, { type: 'reject', at: '2026-01-01T00:00:01.000Z', by: { principal: 'alice\u001b[31m', roles: [] }, detail: `no\u0007 ${secret}` }],
+  };
+  const needs = requirementsFor(hostile, queueConfig());
+  const now = new Date('2026-01-02T00:00:00Z');
+  for (const text of [showText(hostile, needs, now), statusText({ ...hostile, state: 'rejected' }, needs, now), listText([summarize(hostile, needs, now)])]) {
+    t.notMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/, 'no control character reaches the terminal');
+    t.notOk(text.includes(secret), 'no secret in plaintext');
+  }
+  const shown = showText(hostile, needs, now);
+  t.match(shown, 'ok\\e[8m hidden', 'ESC shown as a visible escape');
+  t.match(shown, '\\e]52;c;', 'an OSC 52 clipboard write is shown, not obeyed');
+  t.match(shown, '\\u{202e}', 'a bidi override is shown');
+});
+
+t.test('JSON for a terminal and messages without server paths', async (t) => {
+  const text = jsonText({ a: 'x\u001b[8my\u009b\u202e\u007f' });
+  t.notMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+  t.same(JSON.parse(text), { a: 'x\u001b[8my\u009b\u202e\u007f' }, 'the same value');
+  t.equal(withoutServerPaths("no queue entry x in /srv/git/team/app.git: fatal: '/var/lib/x' is gone"), "no queue entry x in <server path>: fatal: '<server path>' is gone");
+  t.equal(withoutServerPaths('fetch ssh://git@host:2222/team/app.git refs/heads/main'), 'fetch ssh://git@host:2222/team/app.git refs/heads/main', 'URLs and ref names stay');
 });

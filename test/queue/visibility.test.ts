@@ -1,23 +1,30 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
-import { reviewerUploadPackConfig } from '../../src/queue/index.js';
 import { testServer, WorkTree } from '../helpers/git-server.js';
 import { BLOCKING_LIMIT, run, tempDir } from '../helpers/tools.js';
-import { AGENT, queue, workflowCommit } from './helpers.js';
+import { AGENT, ALICE, entryRepo, hasObject, queue, refsUnder } from './helpers.js';
 
+/**
+ * The repository itself never holds a parked push: whatever git serves from
+ * it (any protocol version, by name or by id, archive) cannot hand one out.
+ * Through real upload-pack / upload-archive over file://, as over SSH.
+ */
 const server = testServer(t);
 const remote = server.createRepo('team/seen');
 const work = WorkTree.clone(t, remote);
 work.commit('first', { 'README.md': 'hello\n' });
 t.equal(work.push(['origin', 'main']).code, 0);
-const tip = workflowCommit(work);
+const secretFile = `token.txt ${Date.now()}\n`;
+const tip = work.commit('ci and a file', { '.github/workflows/ci.yml': 'on: push\n', 'notes/parked.txt': secretFile });
+const blob = work.git('rev-parse', 'HEAD:notes/parked.txt').trim();
+const tree = work.git('rev-parse', 'HEAD^{tree}').trim();
 const id = work.push(['origin', 'main'], AGENT).result?.queueId as string;
+t.ok(id, 'parked');
 const pending = `refs/pushgate/pending/${id}/heads/main`;
 
-/** A reviewer's clone over file:// (a real upload-pack, as over SSH; a plain path would copy the object store). */
-function reviewerClone(t: { teardown(fn: () => void): void }): string {
-  const path = join(tempDir(t, 'pushgate-reviewer-'), 'clone');
+function reader(t: { teardown(fn: () => void): void }): string {
+  const path = join(tempDir(t, 'pushgate-reader-'), 'clone');
   run('git', ['clone', '--quiet', `file://${remote}`, path]);
   return path;
 }
@@ -27,42 +34,60 @@ function git(cwd: string, ...args: string[]): { status: number; out: string } {
   return { status: result.status ?? -1, out: `${result.stdout}${result.stderr}` };
 }
 
-const unhide = `git ${reviewerUploadPackConfig().map((c) => `-c ${c}`).join(' ')} upload-pack`;
-
-t.test('the queue namespace is hidden from ordinary advertisements', async (t) => {
-  const clone = reviewerClone(t);
-  const listed = git(clone, 'ls-remote', 'origin');
-  t.equal(listed.status, 0);
-  t.notMatch(listed.out, /refs\/pushgate/);
-  const byName = git(clone, 'fetch', 'origin', pending);
-  t.not(byName.status, 0, 'a hidden ref cannot be fetched by name');
-  t.match(byName.out, /couldn't find remote ref/);
+t.test('the parked objects are not in the repository\'s object store at all', async (t) => {
+  for (const oid of [tip, tree, blob]) t.notOk(hasObject(remote, oid), `${oid} is only in the entry's store`);
+  t.same(refsUnder(remote, 'refs/pushgate/'), [], 'no queue ref in the repository');
+  t.ok(hasObject(entryRepo(remote, id), tip));
 });
 
-t.test('reviewers fetch the parked commit by object id (protocol v2), or by name where the pending refs are shown', async (t) => {
-  const clone = reviewerClone(t);
-  t.not(git(clone, 'cat-file', '-e', tip).status, 0, 'the clone does not have it yet');
-  const byOid = git(clone, 'fetch', 'origin', tip);
-  t.equal(byOid.status, 0, byOid.out);
-  t.equal(git(clone, 'cat-file', '-t', tip).out.trim(), 'commit');
+t.test('ls-refs / ls-remote show nothing of the queue, in both protocol versions', async (t) => {
+  const clone = reader(t);
+  for (const version of ['0', '2']) {
+    const listed = git(clone, '-c', `protocol.version=${version}`, 'ls-remote', 'origin');
+    t.equal(listed.status, 0, listed.out);
+    t.notMatch(listed.out, /pushgate/);
+    t.notMatch(listed.out, tip);
+  }
+});
 
-  const other = reviewerClone(t);
-  const shown = git(other, 'ls-remote', `--upload-pack=${unhide}`, 'origin');
-  t.match(shown.out, new RegExp(`${tip}\\s+${pending}`), 'pending refs are listed for the reviewer');
-  t.notMatch(shown.out, /refs\/pushgate\/queue/, 'the records stay hidden');
-  const byName = git(other, 'fetch', `--upload-pack=${unhide}`, 'origin', pending);
-  t.equal(byName.status, 0, byName.out);
-  t.equal(git(other, 'rev-parse', 'FETCH_HEAD').out.trim(), tip);
+t.test('fetch by id (protocol v2 and v0) of the parked commit, tree or blob fails', async (t) => {
+  const clone = reader(t);
+  for (const version of ['2', '0']) {
+    for (const oid of [tip, tree, blob]) {
+      const fetched = git(clone, '-c', `protocol.version=${version}`, 'fetch', 'origin', oid);
+      t.not(fetched.status, 0, `v${version} ${oid}: refused`);
+      t.not(git(clone, 'cat-file', '-e', oid).status, 0, 'and not in the clone');
+    }
+  }
+  t.not(git(clone, 'fetch', 'origin', pending).status, 0, 'nor by the pending ref\'s name');
+});
 
-  const third = reviewerClone(t);
-  const command = queue(server, ['show', id]).stdout.split('\n').find((l) => l.includes('--upload-pack'))!.trim();
-  const ran = spawnSync('sh', ['-c', command], { cwd: third, encoding: 'utf8', ...BLOCKING_LIMIT });
+t.test('git archive --remote of the parked commit, by name or id, fails', async (t) => {
+  const clone = reader(t);
+  for (const name of [pending, tip, `${tip}:notes`, `refs/pushgate/queue/${id}`]) {
+    const archived = spawnSync('git', ['archive', `--remote=file://${remote}`, name], { cwd: clone, ...BLOCKING_LIMIT });
+    t.not(archived.status, 0, `archive ${name} refused`);
+    t.notOk(archived.stdout.includes(Buffer.from(secretFile)), 'no content');
+  }
+});
+
+t.test('on the server, the administrator\'s fetch command from queue show works', async (t) => {
+  const clone = reader(t);
+  const command = queue(server, ['show', id]).stdout.split('\n').find((l) => l.includes('.pushgate/parked'))!.trim();
+  const ran = spawnSync('sh', ['-c', command], { cwd: clone, encoding: 'utf8', ...BLOCKING_LIMIT });
   t.equal(ran.status, 0, `the command \`queue show\` prints works: ${ran.stderr}`);
-  t.equal(git(third, 'rev-parse', `refs/remotes/pushgate/${id}/heads/main`).out.trim(), tip);
+  t.equal(git(clone, 'rev-parse', `refs/remotes/pushgate/${id}/heads/main`).out.trim(), tip);
+});
+
+t.test('after rejection the objects are gone from every store', async (t) => {
+  t.equal(queue(server, ['reject', id, '--reason', 'no'], ALICE).status, 0);
+  for (const oid of [tip, tree, blob]) t.notOk(hasObject(remote, oid));
+  const clone = reader(t);
+  t.not(git(clone, '-c', 'protocol.version=2', 'fetch', 'origin', tip).status, 0);
 });
 
 t.test('nobody pushes into the namespace', async (t) => {
   const pushed = work.push(['origin', `HEAD:${pending}`], AGENT);
   t.not(pushed.code, 0);
-  t.equal(git(work.path, 'ls-remote', `--upload-pack=${unhide}`, 'origin', pending).out.trim().split(/\s+/)[0], tip, 'the pending ref is untouched');
+  t.same(refsUnder(remote, 'refs/pushgate/'), []);
 });
