@@ -1,14 +1,14 @@
 export type { AuditEventInput, AuditEventType, AuditFinding, AuditIdentity, AuditRecord, AuditRefUpdate, AuditSink } from './types.js';
 export { AuditLog, nullAudit, openAudit, type OpenAuditOptions } from './log.js';
 export { AuditError, type AuditErrorCode } from './errors.js';
-export { readHmacKey } from './key.js';
+export { createHmacKey, readHmacKey } from './key.js';
 export { GENESIS, hashRecord, parseRecordLine, serializeRecord } from './record.js';
 export { canonicalJson } from './canonical.js';
 export { sanitizeEvent } from './schema.js';
 export { logFiles, rotatedFiles } from './files.js';
-export { verifyChain, type BreakReason, type ChainBreak, type VerifyOptions, type VerifyResult } from './verify.js';
+export { formatAnchor, parseAnchor, verifyChain, type Anchor, type BreakReason, type ChainBreak, type VerifyOptions, type VerifyResult } from './verify.js';
 export { queryRecords, matches, repositoryKey, type RecordFilter, type ReadStats } from './query.js';
-export { formatRecordText } from './text.js';
+export { formatRecordText, terminalSafeJson } from './text.js';
 export { decisionReport, formatReportText, type DecisionReport, type RuleCounts } from './report.js';
 export { followLog, lastLines, type FollowOptions } from './follow.js';
 export type { ShipStats } from './ship.js';
