@@ -69,7 +69,7 @@ async function openContext(config: PushgateConfig): Promise<{ ctx: QueueContext;
   const ctx: QueueContext = {
     queue: config.queue,
     audit,
-    notify: (event) => notifyDetached(config.queue.notify, event),
+    notify: (event) => notifyDetached(config.queue.notify, event, config.log.file),
     warn: (message) => process.stderr.write(`pushgate: warning: ${message}\n`),
     now: () => new Date(),
   };
