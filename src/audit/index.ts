@@ -1,7 +1,7 @@
 export type { AuditEventInput, AuditEventType, AuditFinding, AuditIdentity, AuditRecord, AuditRefUpdate, AuditSink } from './types.js';
 export { AuditLog, nullAudit, openAudit, type OpenAuditOptions } from './log.js';
 export { AuditError, type AuditErrorCode } from './errors.js';
-export { createHmacKey, readHmacKey } from './key.js';
+export { auditConfigWarnings, createHmacKey, readHmacKey } from './key.js';
 export { GENESIS, hashRecord, parseRecordLine, serializeRecord } from './record.js';
 export { canonicalJson } from './canonical.js';
 export { sanitizeEvent } from './schema.js';
@@ -13,3 +13,4 @@ export { decisionReport, formatReportText, type DecisionReport, type RuleCounts 
 export { followLog, lastLines, type FollowOptions } from './follow.js';
 export type { ShipStats } from './ship.js';
 export type { LockOptions } from './lock.js';
+export { publishAuditHead, readAuditHead, type AuditHead, type HeadLog, type HeadPublisher, type HeadPublisherOptions } from './head.js';

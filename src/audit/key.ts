@@ -45,3 +45,17 @@ export function createHmacKey(path: string): boolean {
   }
   return true;
 }
+
+/**
+ * What an operator should hear about a working audit config: a log without
+ * an HMAC key is a plain SHA-256 chain that whoever can write the file can
+ * recompute after changing or cutting records. `config check` and `serve`
+ * print these.
+ */
+export function auditConfigWarnings(config: { hmacKeyFile: string | null }): string[] {
+  if (config.hmacKeyFile !== null) return [];
+  return [
+    'audit.hmacKeyFile is null: the audit log is a plain SHA-256 chain that whoever can write the file can recompute after changing or cutting records; '
+    + 'create a key with `pushgate audit init-key FILE` and set audit.hmacKeyFile before the log has records (a log is verified with one key)',
+  ];
+}
