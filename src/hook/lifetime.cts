@@ -185,7 +185,7 @@ export class Lifetime {
     };
     try {
       // No preloads in the watchdog: it must start whatever NODE_OPTIONS holds.
-      this.#worker = new Worker(WATCHDOG_SOURCE, { eval: true, workerData: state, execArgv: [], env: {}, stdout: false, stderr: false });
+      this.#worker = new Worker(WATCHDOG_SOURCE, { eval: true, workerData: state, execArgv: [], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdout: false, stderr: false });
       this.#worker.unref();
       this.#worker.on('error', () => {});
     } catch {

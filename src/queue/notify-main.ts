@@ -3,7 +3,7 @@
 // peer that never answers, a secret file that blocks, a command that never
 // ends); what it gives up on is written to the operator log.
 import { Lifetime, writeOperatorLog } from '../hook/lifetime.cjs';
-import { escapeControl } from '../text/index.js';
+import { escapeControl, safeLine } from '../text/index.js';
 import { deliver, notifyLifetimeMs, PAYLOAD_VARIABLE, type NotifyPayload } from './notify.js';
 
 const NAME = 'pushgate queue notifier';
@@ -16,11 +16,11 @@ if (payload !== undefined) {
   lifetime.stop();
   const what = `${NAME}: the ${event.event} event of queue entry ${escapeControl(event.id)}`;
   if (result.webhook !== undefined && !result.webhook.ok) {
-    const why = result.webhook.status !== undefined ? `HTTP ${result.webhook.status}` : escapeControl(result.webhook.error ?? 'no answer');
+    const why = result.webhook.status !== undefined ? `HTTP ${result.webhook.status}` : safeLine(result.webhook.error ?? 'no answer');
     writeOperatorLog({ logFile }, 'warn', `${what} was not delivered to the webhook after ${result.webhook.attempts} attempt(s): ${why}; given up`, { process: 'notify', pid: process.pid });
   }
   if (result.command !== undefined && !result.command.ok) {
-    writeOperatorLog({ logFile }, 'warn', `${what}: the notify command failed: ${escapeControl(result.command.error ?? 'unknown error')}`, { process: 'notify', pid: process.pid });
+    writeOperatorLog({ logFile }, 'warn', `${what}: the notify command failed: ${safeLine(result.command.error ?? 'unknown error')}`, { process: 'notify', pid: process.pid });
   }
   // Nothing left to wait for (a kept-alive connection would hold the process a few seconds).
   process.exit(0);
