@@ -42,8 +42,9 @@ Options:
   --config-dir DIR   where pushgate.yaml lives (default /etc/pushgate); created from
                      config/pushgate.example.yaml only when absent, never overwritten
   --state-dir DIR    state directory (default /var/lib/pushgate), mode 0700: audit log,
-                     and the CA key (ca, ca.pub) and SSH host key (host_ed25519) that a
-                     new config points at; missing keys are created, never replaced
+                     and the CA key (ca, ca.pub), SSH host key (host_ed25519) and audit
+                     HMAC key (audit.key) that a new config points at; missing keys are
+                     created, never replaced
   --user NAME        the service user: created when missing (useradd --system, home =
                      the state dir, shell = git-shell or nologin); owns the state dir
                      and keys, and runs the service
@@ -477,8 +478,8 @@ pushgate_cli() { node "$entry" "$@"; }
 # The program this run can use: the installed one, or (dry run) none yet.
 installed() { [[ -f $prefix/$MARKER_FILE && -d $prefix/node_modules ]]; }
 
-# The example with the state, CA and host key paths under the state dir; the
-# rest of the file (comments, layout) stays as it is.
+# The example with the state, CA, host key and audit HMAC key paths under the
+# state dir; the rest of the file (comments, layout) stays as it is.
 write_new_config() {
   node --input-type=module -e '
     import { readFileSync, writeFileSync } from "node:fs";
@@ -491,6 +492,7 @@ write_new_config() {
       [/^(  key: )ca$/m, `$1${scalar(`${state}/ca`)}`],
       [/^(    - )ca\.pub$/m, `$1${scalar(`${state}/ca.pub`)}`],
       [/^(    - )host_ed25519$/m, `$1${scalar(`${state}/host_ed25519`)}`],
+      [/^(  hmacKeyFile: )null$/m, `$1${scalar(`${state}/audit.key`)}`],
     ];
     let text = readFileSync(example, "utf8");
     for (const [pattern, replacement] of edits) {
@@ -499,7 +501,8 @@ write_new_config() {
     }
     const config = parse(text);
     const expected = [config.stateDir === state, config.ca.key === `${state}/ca`,
-      config.ca.trusted[0] === `${state}/ca.pub`, config.ssh.hostKeys[0] === `${state}/host_ed25519`];
+      config.ca.trusted[0] === `${state}/ca.pub`, config.ssh.hostKeys[0] === `${state}/host_ed25519`,
+      config.audit.hmacKeyFile === `${state}/audit.key`];
     if (expected.includes(false)) throw new Error(`editing ${example} did not give the expected paths`);
     writeFileSync(target, text, { mode: 0o644, flag: "wx" });
   ' "$prefix" "$prefix/config/pushgate.example.yaml" "$config_file" "$state_dir" ||
@@ -511,7 +514,7 @@ ensure_config() {
   if [[ -e $config_file ]]; then
     unchanged "the config $config_file (an existing config is never overwritten)"
   else
-    act "create $config_file from config/pushgate.example.yaml (state, CA and host keys under $state_dir)" write_new_config
+    act "create $config_file from config/pushgate.example.yaml (state, CA, host and audit HMAC keys under $state_dir)" write_new_config
   fi
   if installed && [[ -f $config_file ]]; then
     pushgate_cli config check --config "$config_file" >/dev/null ||
@@ -527,9 +530,10 @@ config_paths() {
     const [prefix, file] = process.argv.slice(1);
     const { loadConfig } = await import(pathToFileURL(`${prefix}/build/src/config/index.js`).href);
     const c = loadConfig(file);
-    const out = [["stateDir", c.stateDir], ["reposRoot", c.reposRoot], ["auditDir", dirname(c.audit.file)]];
+    const out = [["stateDir", c.stateDir], ["reposRoot", c.reposRoot], ["auditDir", dirname(c.audit.file)], ["auditFile", c.audit.file]];
     if (c.log.file) out.push(["logDir", dirname(c.log.file)]);
     if (c.ca.key) out.push(["caKey", c.ca.key]);
+    if (c.audit.hmacKeyFile) out.push(["auditKey", c.audit.hmacKeyFile]);
     for (const key of c.ssh.hostKeys) out.push(["hostKey", key]);
     for (const [k, v] of out) console.log(`${k}\t${v}`);
   ' "$prefix" "$config_file"
@@ -537,6 +541,7 @@ config_paths() {
 
 cfg_state_dir=
 cfg_repos_root=
+cfg_audit_file=
 cfg_extra_rw=()
 cfg_keys=()
 
@@ -545,7 +550,7 @@ read_config_paths() {
     # Dry run before anything exists: the paths a new config would name.
     cfg_state_dir=$state_dir
     cfg_repos_root=$(sed -n 's/^reposRoot:[[:space:]]*//p' "$source_dir/config/pushgate.example.yaml" | head -n 1)
-    cfg_keys=("ca:$state_dir/ca" "host:$state_dir/host_ed25519")
+    cfg_keys=("ca:$state_dir/ca" "host:$state_dir/host_ed25519" "audit:$state_dir/audit.key")
     [[ ! -f $config_file ]] || say "(dry run: the keys and paths below assume a new config; $config_file is read once pushgate is installed)"
     return 0
   fi
@@ -556,7 +561,9 @@ read_config_paths() {
       stateDir) cfg_state_dir=$value ;;
       reposRoot) cfg_repos_root=$value ;;
       auditDir | logDir) cfg_extra_rw+=("$value") ;;
+      auditFile) cfg_audit_file=$value ;;
       caKey) cfg_keys+=("ca:$value") ;;
+      auditKey) cfg_keys+=("audit:$value") ;;
       hostKey) cfg_keys+=("host:$value") ;;
     esac
   done <<<"$lines"
@@ -573,8 +580,15 @@ ensure_keys() {
     comment=pushgate-$kind
     label='SSH host key'
     [[ $kind == ca ]] && label='CA key'
+    [[ $kind == audit ]] && label='audit HMAC key'
     if [[ -e $path ]]; then
       unchanged "the $label $path (a key is never replaced)"
+    elif [[ $kind == audit && -n $cfg_audit_file && -s $cfg_audit_file ]]; then
+      # The chain is keyed from its first record: a new key would not verify the records there are.
+      warn "the audit log $cfg_audit_file has records but its HMAC key $path is missing: restore the key from a backup; not creating a new one"
+    elif [[ $kind == audit ]]; then
+      [[ $(dirname -- "$path") == "$state_dir" ]] || ensure_dir "$(dirname -- "$path")" 0700
+      act "create the $label $path" create_audit_key "$path"
     elif [[ -e $path.pub ]]; then
       warn "$path.pub exists without $path: not creating a key there; restore the private key or remove the .pub"
     else
@@ -587,6 +601,10 @@ ensure_keys() {
 
 create_key() { # PATH COMMENT
   pushgate_cli ca init --key "$1" --comment "$2" >/dev/null 2>&1 || die "could not create the key $1"
+}
+
+create_audit_key() { # PATH
+  pushgate_cli audit init-key "$1" >/dev/null || die "could not create the audit HMAC key $1"
 }
 
 # ── systemd ─────────────────────────────────────────────────────────────────

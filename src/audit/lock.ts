@@ -121,7 +121,8 @@ function isStale(path: string, text: string, staleMs: number, now: number): bool
       return false;
     }
   }
-  if (now - owner.time > staleMs) return true;
+  // A lock dated far in the future is as bogus as one far in the past.
+  if (Math.abs(now - owner.time) > staleMs) return true;
   if (owner.host !== hostname() || owner.ns !== ownPidNamespace()) return false;
   return owner.pid !== process.pid && !ownerAlive(owner);
 }

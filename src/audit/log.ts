@@ -3,6 +3,7 @@ import { appendEvents } from './append.js';
 import { AuditError } from './errors.js';
 import { readHmacKey } from './key.js';
 import type { LockOptions } from './lock.js';
+import { maskText } from '../text/mask.js';
 import { sanitizeEvent } from './schema.js';
 import { Shipper, type ShipStats } from './ship.js';
 import type { AuditEventInput, AuditSink } from './types.js';
@@ -60,7 +61,9 @@ export class AuditLog implements AuditSink {
   record(event: AuditEventInput): Promise<void> {
     if (this.closed) return Promise.reject(new AuditError('audit.closed', `the audit log ${this.file} is closed`));
     if (this.keyError !== undefined) return Promise.reject(this.keyError);
-    const clean = sanitizeEvent(event);
+    // Every free-text field masked here, before it is hashed: a push option, a ref name, a
+    // reason or a key id carrying a credential is stored as the same mask as a finding.
+    const clean = sanitizeEvent(event, maskText);
     if (clean === undefined) {
       return Promise.reject(new AuditError('audit.invalid-event', `not an audit event: type ${JSON.stringify((event as { type?: unknown } | null)?.type)} is not of the form area.event`));
     }

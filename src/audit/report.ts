@@ -1,3 +1,4 @@
+import { escapeControl } from '../text/escape.js';
 import type { AuditRecord } from './types.js';
 
 export interface RuleCounts {
@@ -63,7 +64,8 @@ export function formatReportText(report: DecisionReport, period: string): string
   const out = [`${report.pushes} push decisions ${period}: ${allow} allowed, ${park} parked, ${deny} denied`];
   if (report.rules.length === 0) return `${out[0]}\nno findings`;
   const header = ['rule', 'deny', 'park', 'would deny', 'would park', 'findings'];
-  const rows = report.rules.map((r) => [r.rule, r.deny, r.park, r.wouldDeny, r.wouldPark, r.findings].map(String));
+  // A rule id is read from the log like everything else in it: shown escaped.
+  const rows = report.rules.map((r) => [escapeControl(r.rule), r.deny, r.park, r.wouldDeny, r.wouldPark, r.findings].map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]): string => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
   out.push('', fmt(header), ...rows.map(fmt));

@@ -11,6 +11,7 @@ export type BreakReason =
   | 'reordered'
   | 'torn-line'
   | 'anchor-missing'
+  | 'anchor-mismatch'
   | 'unreadable';
 
 export interface ChainBreak {
@@ -35,11 +36,31 @@ export interface VerifyResult {
   head?: { file: string; seq: number; hash: string; time: string };
 }
 
+/** A record noted earlier (its hash, and its seq when known) that must still be in the chain. */
+export interface Anchor {
+  hash: string;
+  seq?: number;
+}
+
 export interface VerifyOptions {
   /** The HMAC key the log was written with; null for plain SHA-256. */
   key: Buffer | null;
-  /** Hashes recorded elsewhere earlier; each must occur in the chain. */
-  anchors?: string[];
+  /** Records noted elsewhere earlier (a hash, or an Anchor); each must occur in the chain. */
+  anchors?: (string | Anchor)[];
+}
+
+const ANCHOR = /^(?:(\d{1,15}):)?([0-9a-f]{64})$/;
+
+/** `SEQ:HASH` or `HASH` (as `audit verify` prints a head and `--anchor-file` keeps it); undefined when it is neither. */
+export function parseAnchor(text: string): Anchor | undefined {
+  const match = ANCHOR.exec(text.trim());
+  if (match === null) return undefined;
+  return match[1] === undefined ? { hash: match[2]! } : { hash: match[2]!, seq: Number(match[1]) };
+}
+
+/** The form parseAnchor reads. */
+export function formatAnchor(head: { seq: number; hash: string }): string {
+  return `${head.seq}:${head.hash}`;
 }
 
 /** Whether `seq` occurs on a later line of `file`: tells a reordering from a removal. */
@@ -69,7 +90,7 @@ function keyHint(key: Buffer | null): string {
  */
 export async function verifyChain(files: string[], options: VerifyOptions): Promise<VerifyResult> {
   const result: VerifyResult = { ok: true, files: files.length, records: 0, notes: [] };
-  const anchors = new Set(options.anchors ?? []);
+  const anchors = new Map((options.anchors ?? []).map((a) => (typeof a === 'string' ? { hash: a } : a)).map((a) => [a.hash, a]));
   let prev: string | null = null;
   const fail = (broken: ChainBreak): VerifyResult => ({ ...result, ok: false, broken });
 
@@ -110,7 +131,13 @@ export async function verifyChain(files: string[], options: VerifyOptions): Prom
           return fail({ ...seqAt, reason: 'prev-mismatch', message: `prev does not match the hash of ${where}: a record was removed or replaced` });
         }
         prev = record.hash;
-        anchors.delete(record.hash);
+        const anchor = anchors.get(record.hash);
+        if (anchor !== undefined) {
+          if (anchor.seq !== undefined && anchor.seq !== record.seq) {
+            return fail({ ...seqAt, reason: 'anchor-mismatch', message: `the anchored record ${anchor.hash} was seq ${anchor.seq} and is now seq ${record.seq}: records before it were removed or added` });
+          }
+          anchors.delete(record.hash);
+        }
         expectedSeq++;
         result.records++;
         result.head = { file, seq: record.seq, hash: record.hash, time: record.time };
@@ -119,9 +146,11 @@ export async function verifyChain(files: string[], options: VerifyOptions): Prom
       return fail({ file, line: 0, reason: 'unreadable', message: (error as Error).message });
     }
   }
-  const missing = [...anchors];
+  const missing = [...anchors.values()];
   if (missing.length > 0) {
-    return fail({ file: files.at(-1) ?? '', line: 0, reason: 'anchor-missing', message: `hash ${missing[0]} is not in the chain: records were removed from the end, or the chain was rewritten` });
+    const which = missing[0]!.seq === undefined ? missing[0]!.hash : `${missing[0]!.hash} (seq ${missing[0]!.seq})`;
+    const head = result.head === undefined ? 'the log holds no records' : `the chain now ends at seq ${result.head.seq}`;
+    return fail({ file: files.at(-1) ?? '', line: 0, reason: 'anchor-missing', message: `the anchored record ${which} is not in the chain (${head}): records were removed from the end, or the chain was rewritten` });
   }
   return result;
 }

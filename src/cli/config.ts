@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { auditConfigWarnings } from '../audit/key.js';
 import { checkRuleIds, ConfigError, findConfigPath, loadConfig } from '../config/index.js';
 import { knownRuleIds } from '../policy/rule-ids.js';
 import { CONFIG_OPTION_HELP } from './config-file.js';
@@ -19,6 +20,7 @@ export function registerConfigCommands(program: Command, result: CommandResult):
         const problems = checkRuleIds(loaded, knownRuleIds(loaded));
         if (problems.length > 0) throw new ConfigError('config.invalid', path, problems);
         process.stdout.write(`${path}: valid\n`);
+        for (const warning of auditConfigWarnings(loaded.audit)) process.stderr.write(`pushgate: warning: ${warning}\n`);
         result.code = 0;
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;

@@ -99,7 +99,7 @@ async function openContext(config: PushgateConfig): Promise<{ ctx: QueueContext;
   const ctx: QueueContext = {
     queue: config.queue,
     audit,
-    notify: (event) => notifyDetached(config.queue.notify, event),
+    notify: (event) => notifyDetached(config.queue.notify, event, config.log.file),
     warn,
     now: () => new Date(),
   };

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { auditConfigWarnings, publishAuditHead } from '../audit/index.js';
 import { ConfigError, ConfigSource, findConfigPath } from '../config/index.js';
 import { createOperatorLog, Gateway, GatewayError, spawnQueueCommand, ThreadedAudit } from '../gateway/index.js';
 import { HttpServiceError, startHttpService, type HttpService } from '../http/index.js';
@@ -52,6 +53,8 @@ export function registerServeCommand(program: Command, result: CommandResult): v
       const metrics = config.http.enabled ? (await import('../metrics/index.js')).createServeMetrics(() => gateway.config, log) : undefined;
       let gateway: Gateway;
       let http: HttpService | undefined;
+      // The audit log's head in the operator log: at start, when it moved, at stop.
+      let auditHead: ReturnType<typeof publishAuditHead> | undefined;
       try {
         gateway = new Gateway({
           configSource: source, audit, log, queueHandler: spawnQueueCommand({ configPath: source.path }),
@@ -73,6 +76,8 @@ export function registerServeCommand(program: Command, result: CommandResult): v
           throw error;
         }
         metrics?.start();
+        for (const warning of auditConfigWarnings(config.audit)) log.warn(warning);
+        auditHead = publishAuditHead({ file: config.audit.file, log, intervalMs: config.audit.headInterval });
         const httpPart = http === undefined ? '' : ` http=${hostPort(http.address.address, http.address.port)}`;
         process.stderr.write(`pushgate: listening ssh=${hostPort(address.address, address.port)}${httpPart}\n`);
       } catch (error) {
@@ -104,6 +109,7 @@ export function registerServeCommand(program: Command, result: CommandResult): v
         process.on('SIGINT', stop);
       });
       await audit.close();
+      await auditHead?.stop();
       await log.close?.();
       result.code = 0;
     });

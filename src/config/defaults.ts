@@ -19,6 +19,8 @@ export interface DefaultConfigOptions {
   caKey?: string;
   /** SSH host key; default `host_ed25519`. */
   hostKey?: string;
+  /** Audit HMAC key file (pushgate init and install.sh create one); default none (`null`, the built-in default). */
+  hmacKeyFile?: string;
 }
 
 /** The paths an installed server uses; see config/pushgate.example.yaml. */
@@ -46,6 +48,7 @@ export function defaultConfigYaml(options: DefaultConfigOptions = {}): string {
   const caKey = scalar(options.caKey ?? 'ca');
   const caPub = scalar(`${options.caKey ?? 'ca'}.pub`);
   const hostKey = scalar(options.hostKey ?? 'host_ed25519');
+  const hmacKeyFile = options.hmacKeyFile === undefined ? 'null' : scalar(options.hmacKeyFile);
 
   return `# pushgate.yaml — configuration of the pushgate SSH gateway, certificate
 # service, pre-receive policy, pending queue and audit log.
@@ -265,9 +268,13 @@ queue:
 audit:
   # When omitted: <stateDir>/audit/audit.log. Elsewhere, e.g.
   #   file: /var/log/pushgate/audit.log
-  # A key file that makes the chain an HMAC chain: someone who can rewrite
-  # the log but not read the key cannot forge it.
-  hmacKeyFile: null
+  # The key file that makes the chain an HMAC chain: someone who can rewrite
+  # the log but not read the key cannot forge it, nor recompute it after cutting
+  # records out. pushgate init and install.sh create one (mode 0600; create one
+  # with \`pushgate audit init-key FILE\`). When omitted: null, a plain SHA-256
+  # chain that whoever can write the file can recompute (serve and config
+  # check warn about it).
+  hmacKeyFile: ${hmacKeyFile}
   rotate:
     size: 100MiB          # null: no size rotation
     daily: false
@@ -278,6 +285,15 @@ audit:
   #     url: https://collector.example.com/pushgate
   #     timeout: 5s
   transports: []
+  # serve writes the log's head (the last record's seq and hash) to the operator
+  # log at start, at stop, and this often when it moved (null: start and stop
+  # only); /metrics has it too. Keep it elsewhere to detect records cut from the
+  # end: \`pushgate audit verify --anchor-file\` (docs/operations.md).
+  headInterval: 1m
+  # The post-receive hook records an applied push in the background; it ends
+  # after this long whatever it waits on (the audit lock, a file, a kept hook),
+  # saying so in the operator log.
+  backgroundTimeout: 2m
 
 # ── Operator log (not the audit trail) ──────────────────────────────────────
 log:

@@ -344,6 +344,8 @@ const audit = section({
     daily: bool.default(false),
   }).prefault({}),
   transports: list(transport, 'a list of transports').default([]),
+  headInterval: duration.nullable().prefault('1m'),
+  backgroundTimeout: duration.prefault('2m'),
 });
 
 const log = section({

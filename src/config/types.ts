@@ -321,6 +321,10 @@ export interface AuditConfig {
     daily: boolean;
   };
   transports: AuditTransport[];
+  /** ms between the operator log lines of `serve` that publish the log's head when it moved; null: at start and stop only. */
+  headInterval: number | null;
+  /** ms a background process (post-receive recorder) may run before it gives up and ends. */
+  backgroundTimeout: number;
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';

@@ -43,10 +43,17 @@ export function shimText(hook: HookName, configPath: string): string {
   // The push is already applied: unless a kept hook must speak to the pusher,
   // record it in the background so the pusher does not wait for it. sh gives
   // a background command /dev/null for stdin, so git's input goes by fd 3.
+  // It runs from / with GIT_DIR made absolute: a process that outlives the
+  // push must not depend on the repository's directory staying there (Node
+  // with a preload that registers module hooks hangs at start when its
+  // working directory is removed); it ends itself (audit.backgroundTimeout).
   return [
     ...header,
     `if [ -x hooks/post-receive${CHAINED_SUFFIX} ]; then exec ${command}; fi`,
     'exec 3<&0',
+    'GIT_DIR=$(cd -- "${GIT_DIR:-.}" && pwd) || exit 0',
+    'export GIT_DIR',
+    'cd / || exit 0',
     `${command} <&3 3<&- >/dev/null 2>&1 &`,
     '',
   ].join('\n');

@@ -4,6 +4,7 @@
  * The help strings are the reference: docs/metrics.md is generated from them.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuditHead } from '../audit/head.js';
 
 export const METRIC_PREFIX = 'pushgate_';
 
@@ -18,6 +19,24 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** Where `pushgate_queue_entries` comes from; without it the gauge has no values. */
   queueEntries?: QueueEntryCounts;
+  /** Where the audit head gauges come from (read when scraped); without it they have no values. */
+  auditHead?: () => Promise<AuditHead | undefined>;
+}
+
+/** The audit head, read once per scrape and shared by the three gauges collected in it. */
+class HeadReading {
+  source: (() => Promise<AuditHead | undefined>) | undefined;
+  #current: Promise<AuditHead | undefined> | undefined;
+
+  read(): Promise<AuditHead | undefined> {
+    if (this.source === undefined) return Promise.resolve(undefined);
+    this.#current ??= this.source().catch(() => undefined).finally(() => {
+      setImmediate(() => {
+        this.#current = undefined;
+      });
+    });
+    return this.#current;
+  }
 }
 
 function collectQueue(source: { counts?: QueueEntryCounts }) {
@@ -98,8 +117,42 @@ export class PushgateMetrics {
     registers: [this.registry],
   });
 
+  readonly #head = new HeadReading();
+
+  readonly auditHeadSeq = new Gauge({
+    name: 'pushgate_audit_head_seq',
+    help: 'seq of the last record of the audit log (counted per file: it starts again at 1 after a rotation). Read when scraped. With pushgate_audit_head_info it is the anchor that `pushgate audit verify --anchor SEQ:HASH` checks is still in the chain; keep it (Prometheus does) to detect records cut from the end.',
+    registers: [this.registry],
+    collect: this.#collectHead((gauge, head) => gauge.set(head.seq)),
+  });
+
+  readonly auditHeadInfo = new Gauge({
+    name: 'pushgate_audit_head_info',
+    help: 'Always 1, labelled with the hash of the last record of the audit log (its chain hash: no content of the record). Read when scraped.',
+    labelNames: ['hash'] as const,
+    registers: [this.registry],
+    collect: this.#collectHead((gauge, head) => gauge.set({ hash: head.hash }, 1)),
+  });
+
+  readonly auditHeadTime = new Gauge({
+    name: 'pushgate_audit_head_timestamp_seconds',
+    help: 'Time of the last record of the audit log, in seconds since the epoch. Read when scraped.',
+    registers: [this.registry],
+    collect: this.#collectHead((gauge, head) => gauge.set(Date.parse(head.time) / 1000)),
+  });
+
+  #collectHead<L extends string>(set: (gauge: Gauge<L>, head: AuditHead) => void) {
+    const reading = this.#head;
+    return async function collect(this: Gauge<L>): Promise<void> {
+      const head = await reading.read();
+      this.reset();
+      if (head !== undefined) set(this, head);
+    };
+  }
+
   constructor(options: MetricsOptions = {}) {
     if (options.queueEntries !== undefined) this.#queueSource.counts = options.queueEntries;
+    this.#head.source = options.auditHead;
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
   }
 

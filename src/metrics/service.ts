@@ -1,5 +1,6 @@
 /** Wires the metrics of one `pushgate serve`: gateway events, issuance outcomes, the audit log, the queue. */
 import { statSync } from 'node:fs';
+import { readAuditHead } from '../audit/index.js';
 import type { PushgateConfig } from '../config/index.js';
 import type { GatewayEventListener, OperatorLog } from '../gateway/index.js';
 import type { Route } from '../http/index.js';
@@ -24,11 +25,14 @@ export interface ServeMetrics {
 }
 
 export function createServeMetrics(config: () => PushgateConfig, log: OperatorLog): ServeMetrics {
+  let auditFile: string | undefined;
   const metrics = new PushgateMetrics({
     queueEntries: cachedQueueCounts({
       reposRoot: () => config().reposRoot,
       onProblem: (repository, message) => log.warn('metrics: queue entries not counted', { repository, error: message }),
     }),
+    // The file is fixed at the first scrape, like the audit writer's at start.
+    auditHead: () => readAuditHead(auditFile ??= config().audit.file),
   });
   const stopping = new AbortController();
   let following: Promise<void> | undefined;

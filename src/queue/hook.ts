@@ -63,7 +63,7 @@ export async function parkForReview(input: HookParkInput): Promise<HookParkResul
     await recordAudit(audit, queueAuditEvent('queue.park', record, { result: 'pending' }), warn);
     if (input.audit === undefined) await (audit as AuditSink & { close?: () => Promise<void> }).close?.().catch(() => undefined);
   }
-  notifyDetached(input.config.queue.notify, notifyEvent('park', record));
+  notifyDetached(input.config.queue.notify, notifyEvent('park', record), input.config.log.file);
   return { decision: 'park', queueId: record.id, waitCommand: waitCommand(record.id, input.env) };
 }
 

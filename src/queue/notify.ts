@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { NotifyCommandConfig, QueueConfig, QueueEvent as NotifyEventName, WebhookConfig } from '../config/types.js';
+import { safeBlock, safeLine } from '../text/index.js';
 import type { QueueEvent, QueueRecord } from './record.js';
 
 export type NotifyConfig = QueueConfig['notify'];
@@ -25,22 +26,30 @@ export interface NotifyEvent {
   rules: string[];
 }
 
+/**
+ * The event as it leaves pushgate. Every text in it may have come from a
+ * pusher, a commit or a certificate (a reason, a ref name, a principal, a
+ * reviewer's comment) and ends up in a chat channel or a script: secrets are
+ * masked as in findings, and control characters are shown as escapes, so a
+ * webhook consumer or a terminal never acts on them. Object ids, times and
+ * rule ids are pushgate's own.
+ */
 export function notifyEvent(event: NotifyEventName, record: QueueRecord, entry?: QueueEvent): NotifyEvent {
   const last = entry ?? record.events.at(-1);
   return {
     event,
-    id: record.id,
-    repository: record.repository,
+    id: safeLine(record.id),
+    repository: safeLine(record.repository),
     state: record.state,
     at: last?.at ?? new Date().toISOString(),
-    pusher: record.pusher.principal,
-    ...(last?.by && last.type !== 'park' ? { by: last.by.principal } : {}),
-    ...(last?.comment ? { comment: last.comment } : {}),
-    ...(last?.detail ? { detail: last.detail } : {}),
-    ...(record.reason ? { reason: record.reason } : {}),
+    pusher: safeLine(record.pusher.principal),
+    ...(last?.by && last.type !== 'park' ? { by: safeLine(last.by.principal) } : {}),
+    ...(last?.comment ? { comment: safeBlock(last.comment) } : {}),
+    ...(last?.detail ? { detail: safeBlock(last.detail) } : {}),
+    ...(record.reason ? { reason: safeBlock(record.reason) } : {}),
     expiresAt: record.expiresAt,
-    updates: record.updates.map(({ ref, old, new: next }) => ({ ref, old, new: next })),
-    rules: [...new Set(record.findings.map((f) => f.ruleId))],
+    updates: record.updates.map(({ ref, old, new: next }) => ({ ref: safeLine(ref), old, new: next })),
+    rules: [...new Set(record.findings.map((f) => safeLine(f.ruleId)))],
   };
 }
 
@@ -51,16 +60,52 @@ export function wantsNotification(config: NotifyConfig, event: NotifyEventName):
 const CHILD = fileURLToPath(new URL('./notify-main.js', import.meta.url));
 export const PAYLOAD_VARIABLE = 'PUSHGATE_NOTIFY_PAYLOAD';
 
+/** What a notifier needs besides the event: where its operator log lines go (`log.file`). */
+export interface NotifyPayload {
+  config: NotifyConfig;
+  event: NotifyEvent;
+  logFile?: string | null;
+}
+
+/** Seconds added to a notifier's own timeouts before its watchdog ends it. */
+export const NOTIFY_GRACE_MS = 10_000;
+/** However many retries are configured, a notifier never runs longer than this. */
+export const NOTIFY_MAX_LIFETIME_MS = 3_600_000;
+
+function backoff(baseMs: number, attempt: number): number {
+  return Math.min(baseMs * 2 ** (attempt - 1), 30_000);
+}
+
+/**
+ * How long a notifier may run: every webhook attempt to its timeout with the
+ * waits between them, and the command (run at the same time) to its
+ * timeout, plus a grace; at most an hour. Past it, its watchdog ends it.
+ */
+export function notifyLifetimeMs(config: NotifyConfig, backoffMs = 500): number {
+  let webhook = 0;
+  if (config.webhook !== null) {
+    const attempts = config.webhook.retries + 1;
+    webhook = attempts * config.webhook.timeout;
+    for (let attempt = 1; attempt < attempts && webhook < NOTIFY_MAX_LIFETIME_MS; attempt++) webhook += backoff(backoffMs, attempt);
+  }
+  const command = config.command === null ? 0 : config.command.timeout;
+  return Math.min(Math.max(webhook, command) + NOTIFY_GRACE_MS, NOTIFY_MAX_LIFETIME_MS);
+}
+
 /**
  * Hands the delivery to a detached process and returns at once: a slow or
  * dead webhook never holds up a push or a reviewer. The payload travels in
- * the environment (not argv, which other users can read).
+ * the environment (not argv, which other users can read). The process runs
+ * from / (it must not depend on the caller's directory staying there) and
+ * ends itself after notifyLifetimeMs, saying so in the operator log
+ * (`logFile`, the config's log.file; syslog when null).
  */
-export function notifyDetached(config: NotifyConfig, event: NotifyEvent): void {
+export function notifyDetached(config: NotifyConfig, event: NotifyEvent, logFile: string | null = null): void {
   if (!wantsNotification(config, event.event)) return;
-  const env = { ...process.env, [PAYLOAD_VARIABLE]: JSON.stringify({ config, event }) };
+  const payload: NotifyPayload = { config, event, logFile };
+  const env = { ...process.env, [PAYLOAD_VARIABLE]: JSON.stringify(payload) };
   try {
-    const child = spawn(process.execPath, [CHILD], { detached: true, stdio: 'ignore', env });
+    const child = spawn(process.execPath, [CHILD], { detached: true, stdio: 'ignore', env, cwd: '/' });
     child.once('error', () => {});
     child.unref();
   } catch {
@@ -113,7 +158,7 @@ async function postWebhook(config: WebhookConfig, event: string, body: string, b
     } catch (error) {
       last = { error: (error as Error).message };
     }
-    if (attempt < attempts) await new Promise((r) => setTimeout(r, Math.min(backoffMs * 2 ** (attempt - 1), 30_000)));
+    if (attempt < attempts) await new Promise((r) => setTimeout(r, backoff(backoffMs, attempt)));
   }
   return { ok: false, attempts, ...last };
 }

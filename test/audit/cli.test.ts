@@ -136,14 +136,17 @@ t.test('verify on the command line', async (t) => {
   t.same([json.ok, json.records], [true, story.length]);
 
   const copy = join(server.dir, 'copy.log');
+  // pushgate init keys the chain: a file named on the command line is verified with the key.
+  const key = ['--key-file', join(server.dir, 'audit.key')];
   const lines = fileLines(server.file);
   writeFileSync(copy, [...lines.slice(0, 5), ...lines.slice(6)].map((l) => `${l}\n`).join(''));
-  const broken = await cli(['audit', 'verify', copy]);
+  t.equal((await cli(['audit', 'verify', copy])).code, 1, 'without the key nothing verifies');
+  const broken = await cli(['audit', 'verify', copy, ...key]);
   t.equal(broken.code, 1);
   t.match(broken.stderr, `audit chain broken at ${copy}:6 (seq 7): seq-gap: expected seq 6, found 7`);
-  const brokenJson = JSON.parse((await cli(['audit', 'verify', copy, '--format', 'json'])).stdout) as { broken: { line: number; reason: string } };
+  const brokenJson = JSON.parse((await cli(['audit', 'verify', copy, ...key, '--format', 'json'])).stdout) as { broken: { line: number; reason: string } };
   t.match(brokenJson.broken, { line: 6, reason: 'seq-gap' });
-  const cut = await cli(['audit', 'verify', copy, '--anchor', '0'.repeat(64)]);
+  const cut = await cli(['audit', 'verify', copy, ...key, '--anchor', '0'.repeat(64)]);
   t.equal(cut.code, 1);
 
   const missing = await cli(['audit', 'verify', join(server.dir, 'nope.log')]);

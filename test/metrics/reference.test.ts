@@ -22,6 +22,9 @@ t.test('the metric names, types and labels others rely on', async (t) => {
     ['pushgate_queue_entries', 'gauge', ['state']],
     ['pushgate_certificates_issued_total', 'counter', ['issuer']],
     ['pushgate_certificate_requests_refused_total', 'counter', ['reason']],
+    ['pushgate_audit_head_seq', 'gauge', []],
+    ['pushgate_audit_head_info', 'gauge', ['hash']],
+    ['pushgate_audit_head_timestamp_seconds', 'gauge', []],
   ];
   const actual = metrics.registry.getMetricsAsArray().map((m) => [m.name, m.type, (m as unknown as { labelNames: string[] }).labelNames]);
   t.same(actual, expected);

@@ -76,7 +76,7 @@ t.test('decision lines: decisions, findings by rule and outcome, durations; othe
 
 t.test('the audit log is followed from its end, across rotation', async (t) => {
   const dir = tempDir(t);
-  const config: AuditConfig = { file: join(dir, 'audit', 'audit.log'), hmacKeyFile: null, rotate: { size: 600, daily: false }, transports: [] };
+  const config: AuditConfig = { file: join(dir, 'audit', 'audit.log'), hmacKeyFile: null, rotate: { size: 600, daily: false }, transports: [], headInterval: null, backgroundTimeout: 120_000 };
   const decision = (d: 'allow' | 'park' | 'deny'): AuditEventInput => ({ type: 'push.decision', repository: 'r', decision: d, findings: [], rules: [], durationMs: 10 });
   const log = openAudit(config, { stderr: false });
   await log.record(decision('deny'));
