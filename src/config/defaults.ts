@@ -99,8 +99,12 @@ http:
   enabled: true
   listen: ${httpListen}
   rateLimit:            # per client address
-    requests: 60
+    requests: 60        # with a token that verified
+    unauthenticated: 30 # without one: a flood of bad tokens never spends the budget above
     window: 1m
+  # Reverse proxies (CIDRs) in front of this service whose X-Forwarded-For is
+  # believed: the client is then the right-most hop that is not one of them.
+  trustedProxies: []
   metrics: true         # serve GET /metrics (Prometheus text format)
 
 # ── Certificate authority ───────────────────────────────────────────────────

@@ -10,6 +10,7 @@ import {
 import { claimName, DEFAULT_ALGORITHMS, jwtAlgorithm, principalTemplate, requiredClaims } from './identity-fields.js';
 import { errorMap, expected, typeError } from './messages.js';
 import { closest, didYouMean } from './suggest.js';
+import { isIP } from 'node:net';
 import { QUEUE_EVENTS, SSH_CIPHERS, type TrustedCaKey } from './types.js';
 
 const bool = z.boolean({ error: typeError('true or false') });
@@ -41,13 +42,26 @@ const ssh = section({
 
 // ── http ───────────────────────────────────────────────────────────────────
 
+/** `10.0.0.0/8`, `fd00::/8`, or one address (`192.0.2.7`). */
+const proxyCidr = text('an IP address or CIDR block').superRefine((value, ctx) => {
+  const [address = '', prefix, extra] = value.trim().split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected an IP address or CIDR block (10.0.0.0/8, fd00::/8, 192.0.2.7), got ${JSON.stringify(value)}`, input: value });
+  } else if (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > (family === 4 ? 32 : 128))) {
+    ctx.addIssue({ code: 'custom', message: `the prefix length of ${JSON.stringify(value)} must be 0-${family === 4 ? 32 : 128}`, input: value });
+  }
+}).transform((value) => value.trim());
+
 const http = section({
   enabled: bool.default(true),
   listen: listen.prefault('127.0.0.1:8080'),
   rateLimit: section({
     requests: positiveInt().default(60),
     window: duration.prefault('1m'),
+    unauthenticated: positiveInt().default(30),
   }).prefault({}),
+  trustedProxies: list(proxyCidr, 'a list of IP addresses or CIDR blocks').default([]),
   metrics: bool.default(true),
 });
 

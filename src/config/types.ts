@@ -71,8 +71,13 @@ export interface SshLimits {
 export interface HttpConfig {
   enabled: boolean;
   listen: ListenAddress;
-  /** Requests per client address within `window` ms. */
-  rateLimit: { requests: number; window: number };
+  /**
+   * Per client address within `window` ms: `requests` with a token that
+   * verified, `unauthenticated` without one (no token, a refused token, GET /v1/ca).
+   */
+  rateLimit: { requests: number; window: number; unauthenticated: number };
+  /** Reverse proxies (CIDRs) whose X-Forwarded-For is believed; empty: the socket's peer is the client. */
+  trustedProxies: string[];
   /** Serve GET /metrics. */
   metrics: boolean;
 }
