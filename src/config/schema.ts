@@ -17,11 +17,38 @@ const bool = z.boolean({ error: typeError('true or false') });
 
 // ── ssh ────────────────────────────────────────────────────────────────────
 
+/**
+ * sshd's MaxStartups, `start:rate:full`: below `start` connections that have
+ * not authenticated yet are always accepted; from `start` a new one is
+ * dropped with probability `rate`% rising linearly to 100% at `full`. `N`
+ * alone is `N:100:N`.
+ */
+const maxStartups = z.unknown().transform((value, ctx) => {
+  const text = typeof value === 'number' ? String(value) : value;
+  const match = typeof text === 'string' ? /^\s*(\d{1,6})(?::(\d{1,3}):(\d{1,6}))?\s*$/.exec(text) : null;
+  if (match === null) {
+    ctx.addIssue({ code: 'custom', message: `expected start:rate:full (such as 256:30:512) or one number, got ${JSON.stringify(value)}`, input: value });
+    return z.NEVER;
+  }
+  const start = Number(match[1]);
+  const rate = match[2] === undefined ? 100 : Number(match[2]);
+  const full = match[3] === undefined ? start : Number(match[3]);
+  if (start < 1 || rate < 1 || rate > 100 || full < start) {
+    ctx.addIssue({ code: 'custom', message: `start:rate:full needs 1 ≤ start ≤ full and a rate of 1-100 (percent), got ${JSON.stringify(value)}`, input: value });
+    return z.NEVER;
+  }
+  return { start, rate, full };
+});
+
 const sshLimits = section({
   maxConnections: positiveInt().default(1024),
   maxConnectionsPerAddress: positiveInt().default(256),
+  maxStartups: maxStartups.prefault('256:30:512'),
+  identificationTimeout: duration.prefault('10s'),
+  preAuthSummaryInterval: duration.prefault('1m'),
+  preAuthDetailedRecords: nonNegativeInt().default(20),
   maxSessionsPerIdentity: positiveInt().default(256),
-  authTimeout: duration.prefault('30s'),
+  authTimeout: duration.prefault('20s'),
   maxAuthAttempts: positiveInt().default(6),
   idleTimeout: duration.prefault('10m'),
   maxChannelsPerConnection: positiveInt().default(10),
