@@ -1,4 +1,4 @@
-export { Gateway, GatewayError, type GatewayOptions, type ReloadResult } from './server.js';
+export { Gateway, GatewayError, STALL_GRACE_MS, type GatewayOptions, type ReloadResult } from './server.js';
 export { parseCommand, permissionFor, sqDequote, splitWords, GIT_SERVICES, type GitService, type ParsedCommand, type CommandError } from './command.js';
 export { repoNameFromPath, resolveRepository, MAX_REPO_PATH, type RepoName, type RepoRefusal, type ResolvedRepo } from './repo-path.js';
 export { isAllowed, permissionsFor, type Caller } from './access.js';
