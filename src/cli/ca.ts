@@ -97,7 +97,7 @@ export function registerCaCommands(program: Command, result: CommandResult): voi
     .action((pubkeyFile: string, options: SignOptions) => {
       const reserved = firstReservedPrincipal(options.principal);
       if (reserved !== undefined) {
-        throw new CliError(`--principal ${JSON.stringify(escapeControl(reserved))}: ${reservedMessage(reserved)}; the gateway would refuse this certificate`, EXIT_REFUSED);
+        throw new CliError(`--principal "${escapeControl(reserved)}": ${reservedMessage(reserved)}; the gateway would refuse this certificate`, EXIT_REFUSED);
       }
       const caKey = loadCaKey(options.ca);
       const subject = parsePublicKeyLine(readUserFile(pubkeyFile, 'public key'), `public key ${pubkeyFile}`);

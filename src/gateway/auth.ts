@@ -125,7 +125,7 @@ export function verifyCertificateLogin(certBlob: Buffer, login: { user: string; 
   const reserved = reservedPrincipalRefusal(verified.principals, sponsorFromExtensions(verified.extensions, config.identity.sponsorExtension), offered);
   if (reserved !== null) return reserved;
   if (login.user !== config.serviceUser && !verified.principals.includes(login.user)) {
-    return refuse('auth.user', `log in as ${config.serviceUser}; ${JSON.stringify(escapeControl(login.user.slice(0, 64)))} is not a principal of this certificate`, offered);
+    return refuse('auth.user', `log in as ${config.serviceUser}; "${escapeControl(login.user.slice(0, 64))}" is not a principal of this certificate`, offered);
   }
   const identity = identityFromCertificate(verified, config, { loginName: login.user, clientAddress: login.clientAddress });
   if (!isUsablePrincipal(identity.principal)) {
@@ -143,10 +143,10 @@ export function verifyCertificateLogin(certBlob: Buffer, login: { user: string; 
 export function reservedPrincipalRefusal(principals: readonly string[], sponsor: string | undefined, offered: OfferDescription = {}): AuthDecision | null {
   const principal = firstReservedPrincipal(principals);
   if (principal !== undefined) {
-    return refuse('cert.reserved-principal', `the certificate names the principal ${JSON.stringify(escapeControl(principal.slice(0, 64)))}: ${reservedMessage(principal)}`, offered);
+    return refuse('cert.reserved-principal', `the certificate names the principal "${escapeControl(principal.slice(0, 64))}": ${reservedMessage(principal)}`, offered);
   }
   if (sponsor !== undefined && isReservedPrincipal(sponsor)) {
-    return refuse('cert.reserved-principal', `the certificate names the sponsor ${JSON.stringify(escapeControl(sponsor.slice(0, 64)))}: ${reservedMessage(sponsor)}`, offered);
+    return refuse('cert.reserved-principal', `the certificate names the sponsor "${escapeControl(sponsor.slice(0, 64))}": ${reservedMessage(sponsor)}`, offered);
   }
   return null;
 }

@@ -59,6 +59,8 @@ export class GatewayConnection {
   #client: ssh2.Connection | undefined;
   /** The client's SSH identification line arrived (ssh2 parsed it). */
   #identified = false;
+  /** The client's identification line (`SSH-2.0-OpenSSH_9.2`), escaped: it is the client's own text. */
+  #clientVersion: string | undefined;
   /** When the client last sent anything, and when the server last wrote after that. */
   #clientDataAt = Date.now();
   #serverWroteAt = Date.now();
@@ -151,9 +153,11 @@ export class GatewayConnection {
     for (const control of this.#running) control.stop();
   }
 
-  attach(client: ssh2.Connection): void {
+  /** `header`: the client's SSH identification as ssh2 parsed it. */
+  attach(client: ssh2.Connection, header?: { identRaw?: string }): void {
     this.#client = client;
     this.#identified = true;
+    if (typeof header?.identRaw === 'string') this.#clientVersion = escapeControl(header.identRaw.slice(0, 128));
     clearTimeout(this.#identTimer);
     client.on('error', (error: Error) => {
       // Before authentication an error is anyone's noise: counted, not logged one by one.
@@ -252,7 +256,7 @@ export class GatewayConnection {
     clearTimeout(this.#identTimer);
     this.host.authenticated(this);
     ctx.accept();
-    const from = `from port ${this.port} after ${Date.now() - this.openedAt} ms`;
+    const from = `from port ${this.port} after ${Date.now() - this.openedAt} ms${this.#clientVersion !== undefined ? `, client ${this.#clientVersion}` : ''}`;
     this.host.events.record({
       type: 'ssh.auth', session: this.id, identity: auditIdentity(decision.identity), result: 'ok',
       reason: decision.identity.source === 'break-glass' ? `break-glass key, ${from}` : `certificate, logged in as ${escapeControl(ctx.username.slice(0, 64))}, ${from}`,

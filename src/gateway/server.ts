@@ -237,7 +237,7 @@ export class Gateway {
       return;
     }
     this.#pending.delete(key);
-    connection.attach(client);
+    connection.attach(client, info.header);
   }
 
   #onClosed(connection: GatewayConnection): void {
