@@ -182,7 +182,7 @@ t.test('maxStartups: connections that handshake slowly but steadily fill the cap
     repos: ['team/app'],
     configure(server) {
       server.setConfig(['ssh', 'limits', 'maxStartups'], '3');
-      server.setConfig(['ssh', 'limits', 'authTimeout'], '3s');
+      server.setConfig(['ssh', 'limits', 'authTimeout'], '10s');
     },
   });
   gateway.seed('team/app');
