@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { rolesExtension } from '../identity/extensions.js';
+import { firstReservedPrincipal, reservedMessage } from '../identity/reserved.js';
+import { escapeControl } from '../text/index.js';
 import {
   formatCertificateLine, formatPrivateKey, formatPublicKeyLine, generatePrivateKey, parsePrivateKey, parsePublicKeyLine,
   signCertificate, stringOption, type CertOption, type GeneratedKeyType, type PrivateKey,
@@ -93,6 +95,10 @@ export function registerCaCommands(program: Command, result: CommandResult): voi
     .option('--out <file>', 'where to write the certificate (default: <key>-cert.pub)')
     .addHelpText('after', '\nExample:\n  pushgate ca sign --ca ca --principal alice --role agent --ttl 15m ~/.ssh/id_ed25519.pub')
     .action((pubkeyFile: string, options: SignOptions) => {
+      const reserved = firstReservedPrincipal(options.principal);
+      if (reserved !== undefined) {
+        throw new CliError(`--principal "${escapeControl(reserved)}": ${reservedMessage(reserved)}; the gateway would refuse this certificate`, EXIT_REFUSED);
+      }
       const caKey = loadCaKey(options.ca);
       const subject = parsePublicKeyLine(readUserFile(pubkeyFile, 'public key'), `public key ${pubkeyFile}`);
       const ttl = parseDurationSeconds(options.ttl);

@@ -86,8 +86,18 @@ ssh:
   limits:
     maxConnections: 1024            # open connections, in total
     maxConnectionsPerAddress: 256   # from one client address (CI runners often share one)
+    # Connections that have not authenticated yet (sshd's MaxStartups): always
+    # accepted below 256, then dropped at random, 30% rising to 100% at 512.
+    # When a limit is reached, a connection that stalls before authenticating
+    # is closed first to make room for the new one.
+    maxStartups: "256:30:512"
+    identificationTimeout: 10s      # from connect to the client's SSH version line
+    authTimeout: 20s                # from connect to successful authentication
+    # Unauthenticated noise goes to the audit log as one summary per address
+    # and interval (counts only), after the first failed attempts in full.
+    preAuthSummaryInterval: 1m
+    preAuthDetailedRecords: 20
     maxSessionsPerIdentity: 256     # concurrent git commands of one principal
-    authTimeout: 30s                # from connect to successful authentication
     maxAuthAttempts: 6
     idleTimeout: 10m                # a connection with no traffic at all is closed
     maxChannelsPerConnection: 10
@@ -102,8 +112,12 @@ http:
   enabled: true
   listen: ${httpListen}
   rateLimit:            # per client address
-    requests: 60
+    requests: 60        # with a token that verified
+    unauthenticated: 30 # without one: a flood of bad tokens never spends the budget above
     window: 1m
+  # Reverse proxies (CIDRs) in front of this service whose X-Forwarded-For is
+  # believed: the client is then the right-most hop that is not one of them.
+  trustedProxies: []
   metrics: true         # serve GET /metrics (Prometheus text format)
 
 # ── Certificate authority ───────────────────────────────────────────────────

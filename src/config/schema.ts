@@ -10,17 +10,45 @@ import {
 import { claimName, DEFAULT_ALGORITHMS, jwtAlgorithm, principalTemplate, requiredClaims } from './identity-fields.js';
 import { errorMap, expected, typeError } from './messages.js';
 import { closest, didYouMean } from './suggest.js';
+import { isIP } from 'node:net';
 import { QUEUE_EVENTS, SSH_CIPHERS, type TrustedCaKey } from './types.js';
 
 const bool = z.boolean({ error: typeError('true or false') });
 
 // ── ssh ────────────────────────────────────────────────────────────────────
 
+/**
+ * sshd's MaxStartups, `start:rate:full`: below `start` connections that have
+ * not authenticated yet are always accepted; from `start` a new one is
+ * dropped with probability `rate`% rising linearly to 100% at `full`. `N`
+ * alone is `N:100:N`.
+ */
+const maxStartups = z.unknown().transform((value, ctx) => {
+  const text = typeof value === 'number' ? String(value) : value;
+  const match = typeof text === 'string' ? /^\s*(\d{1,6})(?::(\d{1,3}):(\d{1,6}))?\s*$/.exec(text) : null;
+  if (match === null) {
+    ctx.addIssue({ code: 'custom', message: `expected start:rate:full (such as 256:30:512) or one number, got ${JSON.stringify(value)}`, input: value });
+    return z.NEVER;
+  }
+  const start = Number(match[1]);
+  const rate = match[2] === undefined ? 100 : Number(match[2]);
+  const full = match[3] === undefined ? start : Number(match[3]);
+  if (start < 1 || rate < 1 || rate > 100 || full < start) {
+    ctx.addIssue({ code: 'custom', message: `start:rate:full needs 1 ≤ start ≤ full and a rate of 1-100 (percent), got ${JSON.stringify(value)}`, input: value });
+    return z.NEVER;
+  }
+  return { start, rate, full };
+});
+
 const sshLimits = section({
   maxConnections: positiveInt().default(1024),
   maxConnectionsPerAddress: positiveInt().default(256),
+  maxStartups: maxStartups.prefault('256:30:512'),
+  identificationTimeout: duration.prefault('10s'),
+  preAuthSummaryInterval: duration.prefault('1m'),
+  preAuthDetailedRecords: nonNegativeInt().default(20),
   maxSessionsPerIdentity: positiveInt().default(256),
-  authTimeout: duration.prefault('30s'),
+  authTimeout: duration.prefault('20s'),
   maxAuthAttempts: positiveInt().default(6),
   idleTimeout: duration.prefault('10m'),
   maxChannelsPerConnection: positiveInt().default(10),
@@ -41,13 +69,26 @@ const ssh = section({
 
 // ── http ───────────────────────────────────────────────────────────────────
 
+/** `10.0.0.0/8`, `fd00::/8`, or one address (`192.0.2.7`). */
+const proxyCidr = text('an IP address or CIDR block').superRefine((value, ctx) => {
+  const [address = '', prefix, extra] = value.trim().split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected an IP address or CIDR block (10.0.0.0/8, fd00::/8, 192.0.2.7), got ${JSON.stringify(value)}`, input: value });
+  } else if (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > (family === 4 ? 32 : 128))) {
+    ctx.addIssue({ code: 'custom', message: `the prefix length of ${JSON.stringify(value)} must be 0-${family === 4 ? 32 : 128}`, input: value });
+  }
+}).transform((value) => value.trim());
+
 const http = section({
   enabled: bool.default(true),
   listen: listen.prefault('127.0.0.1:8080'),
   rateLimit: section({
     requests: positiveInt().default(60),
     window: duration.prefault('1m'),
+    unauthenticated: positiveInt().default(30),
   }).prefault({}),
+  trustedProxies: list(proxyCidr, 'a list of IP addresses or CIDR blocks').default([]),
   metrics: bool.default(true),
 });
 

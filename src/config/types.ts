@@ -55,6 +55,14 @@ export interface SshConfig {
 export interface SshLimits {
   maxConnections: number;
   maxConnectionsPerAddress: number;
+  /** Connections not authenticated yet: always accepted below `start`, dropped with `rate`% rising to 100% at `full`. */
+  maxStartups: { start: number; rate: number; full: number };
+  /** ms from TCP accept to the client's SSH identification line. */
+  identificationTimeout: number;
+  /** ms between the audit summaries of what unauthenticated peers did. */
+  preAuthSummaryInterval: number;
+  /** Failed attempts per address and interval written in full before only counts are. */
+  preAuthDetailedRecords: number;
   maxSessionsPerIdentity: number;
   /** ms from TCP accept to successful authentication. */
   authTimeout: number;
@@ -71,8 +79,13 @@ export interface SshLimits {
 export interface HttpConfig {
   enabled: boolean;
   listen: ListenAddress;
-  /** Requests per client address within `window` ms. */
-  rateLimit: { requests: number; window: number };
+  /**
+   * Per client address within `window` ms: `requests` with a token that
+   * verified, `unauthenticated` without one (no token, a refused token, GET /v1/ca).
+   */
+  rateLimit: { requests: number; window: number; unauthenticated: number };
+  /** Reverse proxies (CIDRs) whose X-Forwarded-For is believed; empty: the socket's peer is the client. */
+  trustedProxies: string[];
   /** Serve GET /metrics. */
   metrics: boolean;
 }

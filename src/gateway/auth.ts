@@ -6,6 +6,9 @@
  */
 import type { PushgateConfig } from '../config/index.js';
 import { identityFromBreakGlassKey, identityFromCertificate, isUsablePrincipal, type Identity } from '../identity/identity.js';
+import { sponsorFromExtensions } from '../identity/extensions.js';
+import { firstReservedPrincipal, isReservedPrincipal, reservedMessage } from '../identity/reserved.js';
+import { escapeControl } from '../text/index.js';
 import {
   fingerprint, isCertError, parseCertificate, parsePublicKeyBlob, signatureAlgorithm, verifyCertificate,
   verifySessionSignature, verifySignature, type Certificate, type PublicKey,
@@ -43,7 +46,16 @@ export interface OfferDescription {
   keyId?: string;
   certSerial?: string;
   keyFingerprint?: string;
+  /**
+   * The certificate's CA signature verified against a trusted CA: the refusal
+   * concerns a certificate this server's CA issued (expired, revoked, wrong
+   * address, …), not a key anyone could make up.
+   */
+  trusted?: boolean;
 }
+
+/** Refusals that verifyCertificate reports only after the CA signature verified. */
+const AFTER_CA_SIGNATURE = new Set(['cert.revoked', 'cert.expired', 'cert.not-yet-valid', 'cert.principal', 'cert.critical-option', 'cert.source-address']);
 
 export type AuthDecision =
   | { ok: true; identity: Identity; forceCommand?: string }
@@ -106,11 +118,14 @@ export function verifyCertificateLogin(certBlob: Buffer, login: { user: string; 
       ...(revocation.value !== null ? { revocation: revocation.value } : {}),
     });
   } catch (error) {
-    if (isCertError(error)) return refuse(error.code, error.message, offered);
+    if (isCertError(error)) return refuse(error.code, error.message, AFTER_CA_SIGNATURE.has(error.code) ? { ...offered, trusted: true } : offered);
     throw error;
   }
+  offered.trusted = true;
+  const reserved = reservedPrincipalRefusal(verified.principals, sponsorFromExtensions(verified.extensions, config.identity.sponsorExtension), offered);
+  if (reserved !== null) return reserved;
   if (login.user !== config.serviceUser && !verified.principals.includes(login.user)) {
-    return refuse('auth.user', `log in as ${config.serviceUser}; ${JSON.stringify(login.user.slice(0, 64))} is not a principal of this certificate`, offered);
+    return refuse('auth.user', `log in as ${config.serviceUser}; "${escapeControl(login.user.slice(0, 64))}" is not a principal of this certificate`, offered);
   }
   const identity = identityFromCertificate(verified, config, { loginName: login.user, clientAddress: login.clientAddress });
   if (!isUsablePrincipal(identity.principal)) {
@@ -119,12 +134,29 @@ export function verifyCertificateLogin(certBlob: Buffer, login: { user: string; 
   return { ok: true, identity, ...(verified.forceCommand !== undefined ? { forceCommand: verified.forceCommand } : {}) };
 }
 
+/**
+ * A certificate naming a principal (or sponsor) that pushgate reserves for
+ * identities it assigns itself is refused whole, whichever principal the
+ * login would pick: `local:root` signed by a trusted CA must not become the
+ * server's shell user.
+ */
+export function reservedPrincipalRefusal(principals: readonly string[], sponsor: string | undefined, offered: OfferDescription = {}): AuthDecision | null {
+  const principal = firstReservedPrincipal(principals);
+  if (principal !== undefined) {
+    return refuse('cert.reserved-principal', `the certificate names the principal "${escapeControl(principal.slice(0, 64))}": ${reservedMessage(principal)}`, offered);
+  }
+  if (sponsor !== undefined && isReservedPrincipal(sponsor)) {
+    return refuse('cert.reserved-principal', `the certificate names the sponsor "${escapeControl(sponsor.slice(0, 64))}": ${reservedMessage(sponsor)}`, offered);
+  }
+  return null;
+}
+
 function checkSignature(key: PublicKey | Certificate, offer: KeyOffer, offered: OfferDescription): AuthDecision | null {
   if (offer.signed === undefined) return null;
   try {
     const used = signatureAlgorithm(offer.signed.signature);
     if (used !== signatureAlgorithmFor(offer.algorithm)) {
-      return refuse('auth.bad-signature', `the signature uses ${used.slice(0, 64)}, not the offered ${offer.algorithm}`, offered);
+      return refuse('auth.bad-signature', `the signature uses ${escapeControl(used.slice(0, 64))}, not the offered ${escapeControl(offer.algorithm.slice(0, 64))}`, offered);
     }
     if ('certType' in key) verifySessionSignature(key, offer.signed.data, offer.signed.signature);
     else verifySignature(key, offer.signed.data, offer.signed.signature, 'session signature');
@@ -139,9 +171,9 @@ function authenticateCertificate(offer: KeyOffer, context: AuthContext): AuthDec
   const decision = verifyCertificateLogin(offer.keyBlob, offer, context);
   if (!decision.ok) return decision;
   const cert = parseCertificate(offer.keyBlob);
-  const offered = describeCertificate(cert);
+  const offered: OfferDescription = { ...describeCertificate(cert), trusted: true };
   if (!algorithmMatchesKey(offer.algorithm, cert.publicKey.type)) {
-    return refuse('auth.algorithm', `${offer.algorithm} does not match the certificate's ${cert.certType}`, offered);
+    return refuse('auth.algorithm', `${escapeControl(offer.algorithm.slice(0, 64))} does not match the certificate's ${cert.certType}`, offered);
   }
   return checkSignature(cert, offer, offered) ?? decision;
 }
@@ -180,7 +212,7 @@ function authenticatePlainKey(offer: KeyOffer, context: AuthContext): AuthDecisi
   const refused = breakGlassRefusal(key, offer.user, context);
   if (refused !== null) return refused;
   const offered = { keyFingerprint: fingerprint(key.blob) };
-  if (!algorithmMatchesKey(offer.algorithm, key.type)) return refuse('auth.algorithm', `${offer.algorithm} does not match the ${key.type} key`, offered);
+  if (!algorithmMatchesKey(offer.algorithm, key.type)) return refuse('auth.algorithm', `${escapeControl(offer.algorithm.slice(0, 64))} does not match the ${key.type} key`, offered);
   const signatureProblem = checkPlainSignature(key, offer, offered);
   if (signatureProblem !== null) return signatureProblem;
   return { ok: true, identity: identityFromBreakGlassKey(offered.keyFingerprint, context.config, { clientAddress: offer.clientAddress }) };

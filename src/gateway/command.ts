@@ -24,7 +24,8 @@ export interface CommandError {
 
 export const MAX_COMMAND_LENGTH = 4096;
 
-const CONTROL = /[\0-\x1f\x7f]/;
+/** C0, DEL, C1, bidi overrides and isolates, line separators, BOM: nothing a git path or queue argument needs. */
+const CONTROL = /[\0-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/u;
 
 export function permissionFor(service: GitService): Permission {
   return service === 'git-receive-pack' ? 'write' : 'read';

@@ -4,9 +4,11 @@
  */
 import type { Socket } from 'node:net';
 import ssh2 from 'ssh2';
+import type { AuditEventInput } from '../audit/index.js';
 import type { PushgateConfig } from '../config/index.js';
 import type { Identity } from '../identity/index.js';
 import { normalizeAddress } from '../sshcert/index.js';
+import { escapeControl } from '../text/index.js';
 import { authenticate, type AuthDecision, type KeyOffer } from './auth.js';
 import { auditIdentity, newSessionId, UNKNOWN_PRINCIPAL, type EventRecorder } from './events.js';
 import type { KeyedCounter } from './limits.js';
@@ -30,6 +32,8 @@ export interface ConnectionHost {
   draining(): boolean;
   /** The connection's socket closed. */
   closed(connection: GatewayConnection): void;
+  /** The connection authenticated: it no longer counts as a startup. */
+  authenticated(connection: GatewayConnection): void;
   /** A command ended while draining, or the connection became idle of commands. */
   commandsSettled(connection: GatewayConnection): void;
 }
@@ -53,13 +57,22 @@ export class GatewayConnection {
   identity: Identity | undefined;
   forceCommand: string | undefined;
   #client: ssh2.Connection | undefined;
+  /** The client's SSH identification line arrived (ssh2 parsed it). */
+  #identified = false;
+  /** The client's identification line (`SSH-2.0-OpenSSH_9.2`), escaped: it is the client's own text. */
+  #clientVersion: string | undefined;
+  /** When the client last sent anything, and when the server last wrote after that. */
+  #clientDataAt = Date.now();
+  #serverWroteAt = Date.now();
   #authFailures = 0;
   #channels = 0;
   #sessions = 0;
   readonly #running = new Set<CommandControl>();
   readonly #authTimer: NodeJS.Timeout;
+  readonly #identTimer: NodeJS.Timeout;
   readonly #idleTimer: NodeJS.Timeout;
   #closed = false;
+  #evicted = false;
 
   constructor(
     readonly socket: Socket,
@@ -69,10 +82,44 @@ export class GatewayConnection {
     this.port = socket.remotePort ?? 0;
     const { limits } = host.runtime().config.ssh;
     this.#authTimer = setTimeout(() => this.#authTimedOut(), limits.authTimeout);
+    this.#identTimer = setTimeout(() => this.#identTimedOut(), Math.min(limits.identificationTimeout, limits.authTimeout));
     this.#idleTimer = setTimeout(() => this.#idleTimedOut(), limits.idleTimeout);
     this.#authTimer.unref();
+    this.#identTimer.unref();
     this.#idleTimer.unref();
     socket.once('close', () => this.#onClose());
+    socket.on('data', this.#onClientData);
+    // When the server last sent something: a peer that leaves it unanswered is stalling.
+    const write = socket.write;
+    const connection = this;
+    socket.write = function patchedWrite(this: Socket, ...args: Parameters<Socket['write']>): boolean {
+      connection.#serverWroteAt = Date.now();
+      return write.apply(this, args);
+    } as Socket['write'];
+  }
+
+  readonly #onClientData = (): void => {
+    this.#clientDataAt = Date.now();
+  };
+
+  /**
+   * Not authenticated, and stalling: it has not sent its SSH identification
+   * line within `grace` ms of connecting (an idle socket, or one that trickles
+   * bytes), or it has left the server waiting on it for `grace` ms. A client
+   * that is busy handshaking is never stalled: it answers at once, and when
+   * the server is the slow one (under load) it is the server that owes a reply.
+   */
+  stalled(now: number, grace: number): boolean {
+    if (this.authenticated || this.#closed) return false;
+    if (!this.#identified) return now - this.openedAt >= grace;
+    return this.#serverWroteAt > this.#clientDataAt && now - this.#serverWroteAt >= grace;
+  }
+
+  /** Closes a stalled unauthenticated connection to make room for a new one. */
+  evict(): void {
+    if (this.#closed) return;
+    this.#evicted = true;
+    this.socket.destroy();
   }
 
   /** Running a command. */
@@ -106,9 +153,17 @@ export class GatewayConnection {
     for (const control of this.#running) control.stop();
   }
 
-  attach(client: ssh2.Connection): void {
+  /** `header`: the client's SSH identification as ssh2 parsed it. */
+  attach(client: ssh2.Connection, header?: { identRaw?: string }): void {
     this.#client = client;
-    client.on('error', (error: Error) => this.host.log.debug('connection error', { connection: this.id, error: error.message }));
+    this.#identified = true;
+    if (typeof header?.identRaw === 'string') this.#clientVersion = escapeControl(header.identRaw.slice(0, 128));
+    clearTimeout(this.#identTimer);
+    client.on('error', (error: Error) => {
+      // Before authentication an error is anyone's noise: counted, not logged one by one.
+      if (!this.authenticated) this.host.events.preAuthEvent(this.address, 'errors', { type: 'ssh.disconnect', session: this.id, ...this.#audit(), result: 'error', code: 'connection.error' });
+      else this.host.log.debug('connection error', { connection: this.id, error: escapeControl(error.message) });
+    });
     client.on('authentication', (ctx: ssh2.AuthContext) => this.#onAuthentication(ctx));
     client.on('session', (accept: () => ssh2.Session, reject: Reply) => this.#onSession(accept, reject));
     client.on('tcpip', (accept: unknown, reject: Reply, info: ssh2.TcpipRequestInfo) => {
@@ -134,8 +189,18 @@ export class GatewayConnection {
 
   #authTimedOut(): void {
     if (this.authenticated || this.#closed) return;
-    this.host.events.record({ type: 'ssh.auth', session: this.id, ...this.#audit(), result: 'refused', code: 'auth.timeout', reason: 'not authenticated in time' });
+    if (!this.#identified) return this.#identTimedOut();
+    clearTimeout(this.#identTimer);
+    this.host.events.preAuthEvent(this.address, 'timeouts', { type: 'ssh.auth', session: this.id, ...this.#audit(), result: 'refused', code: 'auth.timeout', reason: 'not authenticated in time' });
     this.end();
+  }
+
+  #identTimedOut(): void {
+    if (this.#identified || this.#closed) return;
+    clearTimeout(this.#authTimer);
+    clearTimeout(this.#identTimer);
+    this.host.events.preAuthEvent(this.address, 'timeouts', { type: 'ssh.auth', session: this.id, ...this.#audit(), result: 'refused', code: 'auth.identification-timeout', reason: 'no SSH identification line in time' });
+    this.socket.destroy();
   }
 
   #idleTimedOut(): void {
@@ -188,10 +253,13 @@ export class GatewayConnection {
     this.identity = decision.identity;
     this.forceCommand = decision.forceCommand;
     clearTimeout(this.#authTimer);
+    clearTimeout(this.#identTimer);
+    this.host.authenticated(this);
     ctx.accept();
+    const from = `from port ${this.port} after ${Date.now() - this.openedAt} ms${this.#clientVersion !== undefined ? `, client ${this.#clientVersion}` : ''}`;
     this.host.events.record({
       type: 'ssh.auth', session: this.id, identity: auditIdentity(decision.identity), result: 'ok',
-      reason: decision.identity.source === 'break-glass' ? 'break-glass key' : `certificate, logged in as ${ctx.username}`,
+      reason: decision.identity.source === 'break-glass' ? `break-glass key, ${from}` : `certificate, logged in as ${escapeControl(ctx.username.slice(0, 64))}, ${from}`,
       ...(decision.forceCommand !== undefined ? { command: decision.forceCommand } : {}),
     });
   }
@@ -199,7 +267,7 @@ export class GatewayConnection {
   #failed(config: PushgateConfig, method: string, decision: Extract<AuthDecision, { ok: false }>): void {
     this.#authFailures += 1;
     const offered = decision.offered;
-    this.host.events.record({
+    const event: AuditEventInput = {
       type: 'ssh.auth', session: this.id,
       identity: {
         principal: offered.principal ?? UNKNOWN_PRINCIPAL, clientAddress: this.address,
@@ -207,10 +275,15 @@ export class GatewayConnection {
         ...(offered.certSerial !== undefined ? { certSerial: offered.certSerial } : {}),
         ...(offered.keyFingerprint !== undefined ? { keyFingerprint: offered.keyFingerprint } : {}),
       },
-      result: 'refused', code: decision.code, reason: `${method}: ${decision.message}`,
-    });
+      result: 'refused', code: decision.code, reason: `${escapeControl(method.slice(0, 64))}: ${decision.message}`,
+    };
+    // A certificate the trusted CA signed is recorded once per certificate and
+    // reason; keys and certificates anyone can make up only within the sample.
+    this.host.events.preAuthAttempt(this.address, event, offered.trusted === true
+      ? { kind: 'once', key: `${offered.keyFingerprint ?? ''}|${offered.certSerial ?? ''}|${decision.code}` }
+      : { kind: 'sample' });
     if (this.#authFailures >= config.ssh.limits.maxAuthAttempts) {
-      this.host.events.record({ type: 'ssh.disconnect', session: this.id, ...this.#audit(), result: 'refused', code: 'auth.too-many-attempts', reason: `${this.#authFailures} failed attempts` });
+      this.host.events.preAuthEvent(this.address, 'refused', { type: 'ssh.disconnect', session: this.id, ...this.#audit(), result: 'refused', code: 'auth.too-many-attempts', reason: `${this.#authFailures} failed attempts` });
       this.end();
     }
   }
@@ -267,8 +340,12 @@ export class GatewayConnection {
     this.#closed = true;
     clearTimeout(this.#authTimer);
     clearTimeout(this.#idleTimer);
+    clearTimeout(this.#identTimer);
     for (const control of this.#running) control.abort();
-    this.host.events.record({ type: 'ssh.disconnect', session: this.id, ...this.#audit(), durationMs: Date.now() - this.openedAt });
+    const event: AuditEventInput = { type: 'ssh.disconnect', session: this.id, ...this.#audit(), durationMs: Date.now() - this.openedAt };
+    if (this.authenticated) this.host.events.record(event);
+    else if (this.#evicted) this.host.events.preAuthEvent(this.address, 'evicted', { ...event, result: 'refused', code: 'limit.evicted' });
+    else this.host.events.preAuthEvent(this.address, 'closed-before-auth', event);
     this.host.closed(this);
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AuditEventInput, AuditIdentity, AuditSink } from '../audit/index.js';
 import type { Identity } from '../identity/index.js';
 import type { OperatorLog } from './log.js';
+import { PreAuthLedger, type DetailPolicy, type PreAuthKind, type PreAuthSettings } from './preauth.js';
 
 /** The identity as the audit log records it. */
 export function auditIdentity(identity: Identity): AuditIdentity {
@@ -33,20 +34,50 @@ export type GatewayEventListener = (event: Readonly<AuditEventInput>) => void;
  * it never waits on the audit write.
  */
 export class EventRecorder {
+  /** Set when pre-authentication events are aggregated (the gateway); without it they are written one by one. */
+  readonly preAuth: PreAuthLedger | undefined;
+
   constructor(
     private readonly audit: AuditSink,
     private readonly log: OperatorLog,
     private readonly listener?: GatewayEventListener,
-  ) {}
+    preAuthSettings?: () => PreAuthSettings,
+  ) {
+    this.preAuth = preAuthSettings === undefined ? undefined : new PreAuthLedger((event) => this.#write(event), log, preAuthSettings);
+  }
 
   record(event: AuditEventInput): void {
-    if (this.listener !== undefined) {
-      try {
-        this.listener(event);
-      } catch (error) {
-        this.log.error('event listener failed', { type: event.type, error: (error as Error).message });
-      }
+    this.#notify(event);
+    this.#write(event);
+  }
+
+  /**
+   * An event of a peer that has not authenticated: the listener (metrics)
+   * sees it; the audit log gets only the count, in the address's summary.
+   */
+  preAuthEvent(address: string, kind: PreAuthKind, event: AuditEventInput): void {
+    this.#notify(event);
+    if (this.preAuth === undefined) this.#write(event);
+    else this.preAuth.count(address, kind, event.code);
+  }
+
+  /** A failed authentication attempt: counted, and written in full as the policy allows. */
+  preAuthAttempt(address: string, event: AuditEventInput, policy: DetailPolicy): void {
+    this.#notify(event);
+    if (this.preAuth === undefined) this.#write(event);
+    else this.preAuth.attempt(address, event, policy);
+  }
+
+  #notify(event: AuditEventInput): void {
+    if (this.listener === undefined) return;
+    try {
+      this.listener(event);
+    } catch (error) {
+      this.log.error('event listener failed', { type: event.type, error: (error as Error).message });
     }
+  }
+
+  #write(event: AuditEventInput): void {
     this.audit.record(event).catch((error: unknown) => {
       this.log.error('audit record failed', { type: event.type, error: (error as Error).message });
     });

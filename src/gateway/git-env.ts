@@ -4,6 +4,7 @@
  * describing the caller for the hooks. Nothing else the client sends passes.
  */
 import type { Identity } from '../identity/index.js';
+import { escapeControl } from '../text/escape.js';
 
 const KEPT_FROM_SERVER = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'TZ', 'TMPDIR'] as const;
 
@@ -14,9 +15,13 @@ export function isValidGitProtocol(value: string): boolean {
   return GIT_PROTOCOL.test(value);
 }
 
-/** Env values cannot hold NUL; the others would confuse line-based readers. */
+/**
+ * Env values cannot hold NUL, and the hooks print these values: every
+ * control character (C0, C1, bidi overrides, line separators) is escaped
+ * visibly, as everywhere pushgate shows text from a certificate.
+ */
 function clean(value: string): string {
-  return value.replace(/[\0-\x1f\x7f]/g, '?');
+  return escapeControl(value);
 }
 
 /** The PUSHGATE_* variables the pre-receive hook reads. */

@@ -1,4 +1,4 @@
-export { Gateway, GatewayError, type GatewayOptions, type ReloadResult } from './server.js';
+export { Gateway, GatewayError, STALL_GRACE_MS, type GatewayOptions, type ReloadResult } from './server.js';
 export { parseCommand, permissionFor, sqDequote, splitWords, GIT_SERVICES, type GitService, type ParsedCommand, type CommandError } from './command.js';
 export { repoNameFromPath, resolveRepository, MAX_REPO_PATH, type RepoName, type RepoRefusal, type ResolvedRepo } from './repo-path.js';
 export { isAllowed, permissionsFor, type Caller } from './access.js';
@@ -7,7 +7,8 @@ export { planCommand, gitArgs, repositoryRefusalMessage, type GitPlan, type Queu
 export { authenticate, verifyCertificateLogin, type AuthDecision, type AuthContext, type KeyOffer, type SignedAttempt } from './auth.js';
 export { Trust, TrustError, loadTrustedCAs, parseKeyLines } from './trust.js';
 export { WatchedFile, type Loaded } from './watched-file.js';
-export { KeyedCounter, connectionRefusal } from './limits.js';
+export { KeyedCounter, connectionRefusal, startupDropChance } from './limits.js';
+export { PreAuthLedger, MAX_SUMMARIES, type DetailPolicy, type PreAuthKind, type PreAuthSettings } from './preauth.js';
 export { createOperatorLog, silentLog, type OperatorLog } from './log.js';
 export { auditIdentity, EventRecorder, newSessionId, UNKNOWN_PRINCIPAL, type GatewayEventListener } from './events.js';
 export type { CommandIO, QueueCommandHandler } from './session.js';

@@ -39,3 +39,14 @@ export function connectionRefusal(
   if (counter.count(address) >= limits.maxConnectionsPerAddress) return 'limit.connections-per-address';
   return null;
 }
+
+/**
+ * sshd's MaxStartups: the chance (percent) that a new connection is dropped
+ * when `startups` connections have not authenticated yet: 0 below `start`,
+ * `rate` at `start` rising linearly to 100 at `full`.
+ */
+export function startupDropChance(startups: number, limit: { start: number; rate: number; full: number }): number {
+  if (startups < limit.start) return 0;
+  if (startups >= limit.full) return 100;
+  return limit.rate + Math.floor(((100 - limit.rate) * (startups - limit.start)) / (limit.full - limit.start));
+}

@@ -1,5 +1,6 @@
 import winston from 'winston';
 import type { LogConfig } from '../config/index.js';
+import { escapeControl } from '../text/index.js';
 import type { OperatorLog } from './operator-log.js';
 
 export { silentLog, type OperatorLog } from './operator-log.js';
@@ -16,7 +17,7 @@ export function createOperatorLog(config: LogConfig): OperatorLog {
     transports: [transport],
   });
   const at = (level: string) => (message: string, meta: Record<string, unknown> = {}): void => {
-    logger.log(level, message, meta);
+    logger.log(level, escapeControl(message), escapedMeta(meta) as Record<string, unknown>);
   };
   return {
     error: at('error'),
@@ -28,4 +29,17 @@ export function createOperatorLog(config: LogConfig): OperatorLog {
       logger.end();
     }),
   };
+}
+
+/**
+ * Log fields carry text from clients and certificates (key ids, principals,
+ * commands, repository names, error messages that quote them): every string
+ * is escaped so that no control character, bidi override or line separator
+ * reaches the reader of the log, whatever the JSON encoder lets through.
+ */
+export function escapedMeta(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return escapeControl(value);
+  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => escapedMeta(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [escapeControl(key), escapedMeta(item, depth + 1)]));
 }

@@ -2,6 +2,7 @@
  * The SSH gateway: a TCP listener that applies connection limits before the
  * SSH handshake, ssh2 for the protocol, and the lifecycle (reload, drain).
  */
+import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
@@ -10,12 +11,20 @@ import type { ConfigSource, PushgateConfig } from '../config/index.js';
 import { normalizeAddress } from '../sshcert/index.js';
 import { GatewayConnection, type ConnectionHost, type Runtime } from './connection.js';
 import { EventRecorder, UNKNOWN_PRINCIPAL, type GatewayEventListener } from './events.js';
-import { connectionRefusal, KeyedCounter } from './limits.js';
+import { connectionRefusal, KeyedCounter, startupDropChance } from './limits.js';
 import { silentLog, type OperatorLog } from './log.js';
 import type { QueueCommandHandler } from './session.js';
 import { Trust } from './trust.js';
 
 const { Server } = ssh2;
+
+/**
+ * How long an unauthenticated connection may leave the server waiting (or,
+ * before its SSH identification line, exist) before a full limit may close it
+ * to make room. An OpenSSH client sends its identification line at once and
+ * answers each step of the handshake at once.
+ */
+export const STALL_GRACE_MS = 2000;
 
 export class GatewayError extends Error {
   override name = 'GatewayError';
@@ -64,6 +73,8 @@ export class Gateway {
   readonly #ssh: ssh2.Server;
   readonly #net: NetServer;
   readonly #connections = new Set<GatewayConnection>();
+  /** Connections not authenticated yet, oldest first (a Set keeps insertion order). */
+  readonly #startups = new Set<GatewayConnection>();
   /** Accepted sockets waiting for ssh2 to read the client's version line. */
   readonly #pending = new Map<string, GatewayConnection>();
   readonly #perAddress = new KeyedCounter();
@@ -79,7 +90,10 @@ export class Gateway {
     this.#source = options.configSource;
     this.#log = options.log ?? silentLog;
     this.#audit = options.audit ?? nullAudit;
-    this.#events = new EventRecorder(this.#audit, this.#log, options.onEvent);
+    this.#events = new EventRecorder(this.#audit, this.#log, options.onEvent, () => {
+      const { limits } = this.#runtime.config.ssh;
+      return { interval: limits.preAuthSummaryInterval, detailed: limits.preAuthDetailedRecords };
+    });
     this.#queueHandler = options.queueHandler;
     this.#runtime = { config, trust: buildTrust(config) };
     for (const problem of this.#runtime.trust.check()) this.#log.warn(problem);
@@ -125,6 +139,7 @@ export class Gateway {
         resolve(this.#net.address() as AddressInfo);
       });
     });
+    this.#events.preAuth?.start();
     try {
       await this.#audit.record({ type: 'server.start', result: 'ok', reason: `ssh listening on ${address.address}:${address.port}` });
     } catch (error) {
@@ -148,6 +163,9 @@ export class Gateway {
       queueHandler: this.#queueHandler,
       draining: () => this.#draining,
       closed: (connection) => this.#onClosed(connection),
+      authenticated: (connection) => {
+        this.#startups.delete(connection);
+      },
       commandsSettled: (connection) => {
         if (this.#draining && !connection.busy) connection.end();
       },
@@ -158,22 +176,57 @@ export class Gateway {
     socket.setNoDelay(true);
     socket.on('error', () => {});
     const address = normalizeAddress(socket.remoteAddress ?? '');
-    const refusal = this.#draining ? 'server.draining' : connectionRefusal(this.#perAddress, address, this.#runtime.config.ssh.limits);
+    const refusal = this.#draining ? 'server.draining' : this.#admit(address);
     if (refusal !== null) {
-      this.#events.record({ type: 'ssh.connect', identity: { principal: UNKNOWN_PRINCIPAL, clientAddress: address }, result: 'refused', code: refusal });
+      const kind = refusal === 'limit.startups' ? 'dropped' : 'refused';
+      this.#events.preAuthEvent(address, kind, { type: 'ssh.connect', identity: { principal: UNKNOWN_PRINCIPAL, clientAddress: address }, result: 'refused', code: refusal });
       socket.destroy();
       return;
     }
     this.#perAddress.tryAcquire(address, Number.POSITIVE_INFINITY);
     const connection = new GatewayConnection(socket, this.#host());
     this.#connections.add(connection);
+    this.#startups.add(connection);
     const key = `${socket.remoteAddress}|${socket.remotePort}`;
     this.#pending.set(key, connection);
     socket.once('close', () => {
       if (this.#pending.get(key) === connection) this.#pending.delete(key);
     });
-    this.#events.record({ type: 'ssh.connect', session: connection.id, identity: { principal: UNKNOWN_PRINCIPAL, clientAddress: address }, result: 'ok', reason: `port ${connection.port}` });
+    this.#events.preAuthEvent(address, 'connections', { type: 'ssh.connect', session: connection.id, identity: { principal: UNKNOWN_PRINCIPAL, clientAddress: address }, result: 'ok', reason: `port ${connection.port}` });
     this.#ssh.injectSocket(socket);
+  }
+
+  /**
+   * Whether a new connection from `address` may come in. A full limit first
+   * makes room by closing the oldest connection that stalls before
+   * authenticating (from the same address for the per-address limit); only
+   * when none stalls is the new one turned away. Connections that are
+   * authenticated, or handshaking, are never closed to make room.
+   */
+  #admit(address: string): string | null {
+    const { limits } = this.#runtime.config.ssh;
+    for (;;) {
+      const refusal = connectionRefusal(this.#perAddress, address, limits);
+      if (refusal === null) break;
+      if (!this.#evictStalled(refusal === 'limit.connections-per-address' ? address : undefined)) return refusal;
+    }
+    const chance = startupDropChance(this.#startups.size, limits.maxStartups);
+    if (chance > 0 && !this.#evictStalled(undefined) && randomInt(100) < chance) return 'limit.startups';
+    return null;
+  }
+
+  /** Closes the oldest stalled unauthenticated connection (of `address`, when given); false when there is none. */
+  #evictStalled(address: string | undefined): boolean {
+    const now = Date.now();
+    for (const connection of this.#startups) {
+      if (address !== undefined && connection.address !== address) continue;
+      if (!connection.stalled(now, STALL_GRACE_MS)) continue;
+      connection.evict();
+      // Released now, not when the socket's close event comes round: the new connection takes its place.
+      this.#onClosed(connection);
+      return true;
+    }
+    return false;
   }
 
   #onSsh(client: ssh2.Connection, info: ssh2.ClientInfo): void {
@@ -184,10 +237,11 @@ export class Gateway {
       return;
     }
     this.#pending.delete(key);
-    connection.attach(client);
+    connection.attach(client, info.header);
   }
 
   #onClosed(connection: GatewayConnection): void {
+    this.#startups.delete(connection);
     if (!this.#connections.delete(connection)) return;
     this.#perAddress.release(connection.address);
     if (this.#connections.size === 0) this.#allClosed?.();
@@ -259,6 +313,7 @@ export class Gateway {
     }
     clearTimeout(timer);
     await closedListener;
+    this.#events.preAuth?.stop();
     this.#events.record({ type: 'server.stop', result: 'ok', durationMs: Date.now() - started });
   }
 }

@@ -8,6 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import type ssh2 from 'ssh2';
 import type { AccessRule, QueueConfig } from '../config/index.js';
 import type { Identity } from '../identity/index.js';
+import { escapeControl } from '../text/index.js';
 import { auditIdentity, type EventRecorder } from './events.js';
 import { gitChildEnv, isValidGitProtocol } from './git-env.js';
 import type { KeyedCounter } from './limits.js';
@@ -90,7 +91,7 @@ export function handleSession(session: ssh2.Session, host: SessionHost): void {
       call(accept);
       return;
     }
-    if (ignoredEnv.length < 32) ignoredEnv.push(String(info.key).slice(0, 64));
+    if (ignoredEnv.length < 32) ignoredEnv.push(escapeControl(String(info.key).slice(0, 64)));
     call(reject);
   });
   session.on('pty', refuseRequest('pty', 'session.pty'));
@@ -134,7 +135,7 @@ async function refuseExec(channel: ssh2.ServerChannel, host: SessionHost, sessio
     ...(refusal.repository !== undefined ? { repository: refusal.repository } : {}),
     result: 'refused', code: refusal.code, reason: refusal.reason,
   });
-  channel.stderr.write(`pushgate: ${refusal.message}\n`);
+  channel.stderr.write(`pushgate: ${escapeControl(refusal.message)}\n`);
   await finish(channel, 1);
 }
 

@@ -18,6 +18,7 @@ const ISSUANCE_STATUS: Record<IssuanceError['code'], number> = {
   'request.body': 400,
   'issuance.disabled': 404,
   'issuance.failed': 500,
+  'rate-limited': 429,
 };
 
 /** `Authorization: Bearer <token>` → the token; anything else → undefined. */
@@ -26,12 +27,13 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-function refusal(error: unknown): unknown {
+function refusal(error: unknown, clientAddress: string): unknown {
   if (error instanceof TokenError) {
     if (error.code === 'issuer.unavailable') return new HttpError(503, 'issuer.unavailable', 'the identity provider could not be reached to check the token; try again shortly', { 'retry-after': '5' });
     return new HttpError(401, 'token.invalid', TOKEN_REFUSED_MESSAGE, { 'www-authenticate': 'Bearer error="invalid_token"' });
   }
   if (error instanceof IssuanceError) {
+    if (error.code === 'rate-limited') return new HttpError(429, 'rate-limited', `too many requests from ${clientAddress}; retry in ${error.rate?.retryAfterSeconds ?? 1}s`, { 'retry-after': String(error.rate?.retryAfterSeconds ?? 1) });
     const status = ISSUANCE_STATUS[error.code];
     return new HttpError(status, error.code, status === 500 ? 'the certificate could not be issued; an administrator can see why in the operator log' : error.message);
   }
@@ -51,24 +53,36 @@ export function apiRoutes(config: () => PushgateConfig, service: CertificateServ
       method: 'POST',
       path: '/v1/certificates',
       limited: true,
+      chargesItself: true,
       async handle(request): Promise<RouteResponse> {
-        requireIssuer(config());
+        const via = request.via !== undefined ? { via: request.via } : {};
+        if (config().identity.issuers.length === 0) {
+          const admission = request.charge?.('unauthenticated');
+          if (admission !== undefined && !admission.allowed) throw refusal(new IssuanceError('rate-limited', 'rate limited', admission), request.clientAddress);
+          requireIssuer(config());
+        }
         let body: unknown;
         try {
           body = await readJsonBody(request.raw);
         } catch (error) {
-          if (error instanceof HttpError) await service.recordRefusal(error.code, error.message, request.clientAddress);
+          // An unreadable body is counted as unauthenticated: the token was never looked at.
+          const admission = request.charge?.('unauthenticated');
+          if (admission !== undefined && !admission.allowed) {
+            if (admission.first) await service.recordRefusal('rate-limited', `more than the allowed requests without a valid token per window; further ones refused for ${admission.retryAfterSeconds}s`, request.clientAddress, request.via);
+            throw refusal(new IssuanceError('rate-limited', 'rate limited', admission), request.clientAddress);
+          }
+          if (error instanceof HttpError) await service.recordRefusal(error.code, error.message, request.clientAddress, request.via);
           throw error;
         }
         try {
-          const issued = await service.issue({ token: bearerToken(request.raw.headers.authorization), body, clientAddress: request.clientAddress });
+          const issued = await service.issue({
+            token: bearerToken(request.raw.headers.authorization), body, clientAddress: request.clientAddress, ...via,
+            ...(request.charge !== undefined ? { charge: request.charge } : {}),
+          });
           return { status: 200, json: issued };
         } catch (error) {
-          throw refusal(error);
+          throw refusal(error, request.clientAddress);
         }
-      },
-      async rateLimited(request, retryAfterSeconds): Promise<void> {
-        await service.recordRefusal('rate-limited', `more than the allowed requests per window; further ones refused for ${retryAfterSeconds}s`, request.clientAddress);
       },
     },
     {

@@ -5,3 +5,6 @@ export { RateLimiter, type RateDecision, type RateLimitOptions } from './rate-li
 export { readJsonBody, MAX_BODY_BYTES } from './body.js';
 export { send, errorResponse, type RouteResponse } from './respond.js';
 export { matchRoute, type Method, type Route, type RouteRequest } from './routes.js';
+export { ClientAddressResolver, MAX_FORWARDED_HOPS, parseHop, rateLimitKey, type ClientAddress } from './client-address.js';
+export { rateLimitedResponse } from './respond.js';
+export type { RateBucket } from './routes.js';

@@ -28,3 +28,8 @@ export function send(response: ServerResponse, answer: RouteResponse): void {
 export function errorResponse(status: number, code: string, message: string, headers: Readonly<Record<string, string>> = {}): RouteResponse {
   return { status, json: { error: { code, message } }, headers };
 }
+
+/** 429 with Retry-After; the address is the one the server counted (the caller's, seen through trusted proxies). */
+export function rateLimitedResponse(clientAddress: string, retryAfterSeconds: number): RouteResponse {
+  return errorResponse(429, 'rate-limited', `too many requests from ${clientAddress}; retry in ${retryAfterSeconds}s`, { 'retry-after': String(retryAfterSeconds) });
+}

@@ -9,12 +9,12 @@ import type { AuditSink } from '../audit/index.js';
 import type { ListenAddress, PushgateConfig } from '../config/index.js';
 import type { VerifierOptions } from '../identity/oidc-verify.js';
 import { CertificateService, type IssuanceObserver } from '../issuance/service.js';
-import { normalizeAddress } from '../sshcert/index.js';
 import { apiRoutes } from './api.js';
 import { HttpError } from './errors.js';
-import { RateLimiter } from './rate-limit.js';
-import { errorResponse, send, type RouteResponse } from './respond.js';
-import { matchRoute, type Route } from './routes.js';
+import { ClientAddressResolver, rateLimitKey, type ClientAddress } from './client-address.js';
+import { RateLimiter, type RateDecision } from './rate-limit.js';
+import { errorResponse, rateLimitedResponse, send, type RouteResponse } from './respond.js';
+import { matchRoute, type RateBucket, type Route, type RouteRequest } from './routes.js';
 
 export interface HttpLog {
   error(message: string, meta?: Record<string, unknown>): void;
@@ -73,15 +73,23 @@ export async function startHttpService(options: HttpServiceOptions): Promise<Htt
     onAuditError: (error) => log.error('audit record failed', { error: (error as Error).message }),
   });
   const routes = [...apiRoutes(options.config, service), ...(options.routes ?? [])];
-  let limiter: { key: string; limiter: RateLimiter } | undefined;
-  const rateLimiter = (): RateLimiter => {
-    const { requests, window } = options.config().http.rateLimit;
-    const key = `${requests}/${window}`;
-    if (limiter?.key !== key) limiter = { key, limiter: new RateLimiter({ requests, window }) };
-    return limiter.limiter;
+  let limiters: { key: string; authenticated: RateLimiter; unauthenticated: RateLimiter } | undefined;
+  const rateLimiters = (): { authenticated: RateLimiter; unauthenticated: RateLimiter } => {
+    const { requests, window, unauthenticated } = options.config().http.rateLimit;
+    const key = `${requests}/${unauthenticated}/${window}`;
+    if (limiters?.key !== key) {
+      limiters = { key, authenticated: new RateLimiter({ requests, window }), unauthenticated: new RateLimiter({ requests: unauthenticated, window }) };
+    }
+    return limiters;
+  };
+  let resolver: { proxies: readonly string[]; resolver: ClientAddressResolver } | undefined;
+  const clientOf = (request: IncomingMessage): ClientAddress => {
+    const proxies = options.config().http.trustedProxies;
+    if (resolver?.proxies !== proxies) resolver = { proxies, resolver: new ClientAddressResolver(proxies) };
+    return resolver.resolver.resolve(request.socket.remoteAddress ?? '', request.headersDistinct['x-forwarded-for']);
   };
 
-  const answer = async (request: IncomingMessage, clientAddress: string): Promise<{ route: string; response: RouteResponse }> => {
+  const answer = async (request: IncomingMessage, client: ClientAddress): Promise<{ route: string; response: RouteResponse }> => {
     const path = new URL(request.url ?? '/', 'http://pushgate.invalid').pathname;
     const match = matchRoute(routes, request.method ?? '', path);
     if (match.route === undefined) {
@@ -89,15 +97,22 @@ export async function startHttpService(options: HttpServiceOptions): Promise<Htt
       return { route: path, response: errorResponse(405, 'method-not-allowed', `${path} accepts ${match.allowed.join(', ')}`, { allow: match.allowed.join(', ') }) };
     }
     const { route } = match;
-    if (route.limited) {
-      const decision = rateLimiter().take(clientAddress);
+    const key = rateLimitKey(client.address);
+    const routeRequest: RouteRequest = {
+      raw: request,
+      clientAddress: client.address,
+      ...(client.via !== undefined ? { via: client.via } : {}),
+      charge: (bucket: RateBucket): RateDecision => rateLimiters()[bucket].take(key),
+    };
+    if (route.limited && route.chargesItself !== true) {
+      const decision = routeRequest.charge!('unauthenticated');
       if (!decision.allowed) {
-        if (decision.first) await route.rateLimited?.({ raw: request, clientAddress }, decision.retryAfterSeconds);
-        return { route: route.path, response: errorResponse(429, 'rate-limited', `too many requests from ${clientAddress}; retry in ${decision.retryAfterSeconds}s`, { 'retry-after': String(decision.retryAfterSeconds) }) };
+        if (decision.first) await route.rateLimited?.(routeRequest, decision.retryAfterSeconds);
+        return { route: route.path, response: rateLimitedResponse(client.address, decision.retryAfterSeconds) };
       }
     }
     try {
-      return { route: route.path, response: await route.handle({ raw: request, clientAddress }) };
+      return { route: route.path, response: await route.handle(routeRequest) };
     } catch (error) {
       if (error instanceof HttpError) return { route: route.path, response: errorResponse(error.status, error.code, error.message, error.headers) };
       log.error('http request failed', { route: route.path, error: (error as Error).message });
@@ -107,8 +122,7 @@ export async function startHttpService(options: HttpServiceOptions): Promise<Htt
 
   const server = createServer({ maxHeaderSize: 32 * 1024, requestTimeout: 15_000, headersTimeout: 10_000 }, (request: IncomingMessage, response: ServerResponse) => {
     const started = performance.now();
-    const clientAddress = normalizeAddress(request.socket.remoteAddress ?? '');
-    answer(request, clientAddress).then(({ route, response: reply }) => {
+    answer(request, clientOf(request)).then(({ route, response: reply }) => {
       if (!response.headersSent && !response.destroyed) send(response, reply);
       options.onResponse?.({ method: request.method ?? '', route, status: reply.status, durationMs: performance.now() - started });
     }).catch((error: unknown) => {

@@ -3,6 +3,7 @@
  * through the issuer's map, and the human sponsoring an agent.
  */
 import type { ClaimValue, IssuerConfig, RequiredClaim } from '../config/index.js';
+import { isReservedPrincipal, reservedMessage } from './reserved.js';
 import { TokenError } from './token-error.js';
 
 export type Claims = Readonly<Record<string, unknown>>;
@@ -50,6 +51,10 @@ export function renderPrincipal(template: string, claims: Claims, issuerName?: s
   const principal = sanitizePrincipal(rendered);
   if (principal === '' || /^[_.]*$/.test(principal)) throw new TokenError('token.claims', `the principal template ${JSON.stringify(template)} gives an empty principal`, issuerName);
   if (principal.length > MAX_PRINCIPAL_LENGTH) throw new TokenError('token.claims', `the principal from ${JSON.stringify(template)} is longer than ${MAX_PRINCIPAL_LENGTH} characters`, issuerName);
+  // Checked on the rendered value and on the sanitised one: `local：root` and `local:root` alike.
+  if (isReservedPrincipal(rendered) || isReservedPrincipal(principal)) {
+    throw new TokenError('token.reserved-principal', `the principal ${JSON.stringify(principal)} is refused: ${reservedMessage(principal)}`, issuerName);
+  }
   return principal;
 }
 
@@ -72,12 +77,19 @@ export function rolesFromClaims(issuer: Pick<IssuerConfig, 'rolesClaim' | 'roleM
   return [...roles];
 }
 
-/** The sponsoring human (token exchange: `act.sub`), sanitised like a principal; none when absent. */
-export function sponsorFromClaims(issuer: Pick<IssuerConfig, 'sponsorClaim'>, claims: Claims): string | undefined {
+/**
+ * The sponsoring human (token exchange: `act.sub`), sanitised like a
+ * principal; none when absent. A sponsor that claims a reserved principal
+ * refuses the token: four-eyes compares reviewers with sponsors.
+ */
+export function sponsorFromClaims(issuer: Pick<IssuerConfig, 'sponsorClaim'>, claims: Claims, issuerName?: string): string | undefined {
   if (issuer.sponsorClaim === null) return undefined;
   const value = scalar(claimValue(claims, issuer.sponsorClaim));
   if (value === undefined) return undefined;
   const sponsor = sanitizePrincipal(value).slice(0, MAX_PRINCIPAL_LENGTH);
+  if (isReservedPrincipal(value) || isReservedPrincipal(sponsor)) {
+    throw new TokenError('token.reserved-principal', `the sponsor ${JSON.stringify(sponsor)} is refused: ${reservedMessage(sponsor)}`, issuerName);
+  }
   return sponsor === '' ? undefined : sponsor;
 }
 

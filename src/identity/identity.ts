@@ -1,5 +1,6 @@
 import type { IdentityConfig, PushgateConfig } from '../config/index.js';
 import type { VerifiedCertificate } from '../sshcert/index.js';
+import { hasControl } from '../text/escape.js';
 import { rolesFromExtensions, sponsorFromExtensions } from './extensions.js';
 import { configRoles, principalMatches } from './principals.js';
 
@@ -25,8 +26,11 @@ const ROLE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** Printable, no spaces or separators: a principal is used in env variables, logs and globs. */
 const PRINCIPAL = /^[\x21-\x7e\u00a0-\uffff]{1,256}$/u;
 
+/** Invisible or reordering characters (format controls, bidi overrides, line separators) that would make one principal look like another. */
+const INVISIBLE = /[\p{Cf}\u2028\u2029]/u;
+
 export function isUsablePrincipal(principal: string): boolean {
-  return PRINCIPAL.test(principal) && !principal.includes(',') && !principal.includes('\ufffd');
+  return PRINCIPAL.test(principal) && !principal.includes(',') && !principal.includes('\ufffd') && !INVISIBLE.test(principal) && !hasControl(principal);
 }
 
 export { configRoles, principalMatches };

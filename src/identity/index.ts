@@ -11,3 +11,4 @@ export {
   obtainToken, checkServiceUrl, readSecretFile, TokenSourceError, TOKEN_EXCHANGE_GRANT,
   type ClientAuthMethod, type DevicePrompt, type ObtainOptions, type TokenFlow, type TokenSourceErrorCode, type TokenSourceSettings,
 } from './token-source.js';
+export { RESERVED_PRINCIPAL_PREFIXES, firstReservedPrincipal, isReservedPrincipal, reservedMessage, reservedPrefixOf } from './reserved.js';

@@ -8,6 +8,8 @@ export type TokenErrorCode =
   | 'token.audience'
   | 'token.issuer'
   | 'token.claims'
+  /** The claims map to a principal pushgate reserves for itself (`local:…`, `break-glass:…`). */
+  | 'token.reserved-principal'
   /** The issuer's discovery document or keys could not be fetched: not the caller's fault. */
   | 'issuer.unavailable';
 

@@ -25,7 +25,7 @@ function label(value: unknown): string {
 export function identityFromToken(verified: VerifiedToken): TokenIdentity {
   const { issuer, claims, issuerName } = verified;
   const principal = renderPrincipal(issuer.principal, claims, issuerName);
-  const sponsor = sponsorFromClaims(issuer, claims);
+  const sponsor = sponsorFromClaims(issuer, claims, issuerName);
   return {
     principal,
     roles: rolesFromClaims(issuer, claims),

@@ -4,7 +4,9 @@ export type IssuanceErrorCode =
   | 'request.ttl'
   | 'request.body'
   | 'issuance.disabled'
-  | 'issuance.failed';
+  | 'issuance.failed'
+  /** The caller's budget of requests (with a valid token, or without one) is spent for now. */
+  | 'rate-limited';
 
 export class IssuanceError extends Error {
   override name = 'IssuanceError';
@@ -12,6 +14,8 @@ export class IssuanceError extends Error {
   constructor(
     readonly code: IssuanceErrorCode,
     message: string,
+    /** For `rate-limited`: when to try again, and whether this is the first refusal of the window (the one recorded). */
+    readonly rate?: { retryAfterSeconds: number; first: boolean },
   ) {
     super(message);
   }

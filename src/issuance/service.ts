@@ -17,12 +17,27 @@ import { certificateTtlSeconds } from './ttl.js';
 /** Before a token is verified nobody is known; `-` as in the gateway's records. */
 const UNKNOWN = '-';
 
+/** A rate limit's answer for one request. */
+export type Admission = { allowed: true } | { allowed: false; retryAfterSeconds: number; first: boolean };
+
 export interface CertificateRequestInput {
   /** The bearer token, without the `Bearer ` prefix; undefined when none was sent. */
   token: string | undefined;
   /** The parsed JSON body. */
   body: unknown;
   clientAddress: string;
+  /** The trusted proxy the request came through, for the audit record. */
+  via?: string;
+  /**
+   * Counts the request against the caller's budget: `authenticated` once
+   * the token verified, `unauthenticated` when it did not (or there was
+   * none), so that bad tokens never spend the budget of valid ones.
+   */
+  charge?: (bucket: 'authenticated' | 'unauthenticated') => Admission;
+}
+
+function rateLimited(admission: Extract<Admission, { allowed: false }>, what: string): IssuanceError {
+  return new IssuanceError('rate-limited', `more than the allowed requests ${what} per window; further ones refused for ${admission.retryAfterSeconds}s`, admission);
 }
 
 export interface CertificateResponse {
@@ -93,11 +108,15 @@ export class CertificateService {
   /** Resolves to the issued certificate; rejects with TokenError or IssuanceError after recording why. */
   async issue(input: CertificateRequestInput): Promise<CertificateResponse> {
     let identity: TokenIdentity | undefined;
+    let authenticated = false;
     try {
       const runtime = this.#current();
       if (runtime.caKey === null) throw new IssuanceError('issuance.disabled', 'this server does not issue certificates (ca.key is null)');
       if (input.token === undefined || input.token === '') throw new TokenError('token.malformed', 'no bearer token in the Authorization header');
       const verified = await runtime.verifier.verify(input.token);
+      authenticated = true;
+      const admission = input.charge?.('authenticated');
+      if (admission !== undefined && !admission.allowed) throw rateLimited(admission, 'with a valid token');
       identity = identityFromToken(verified);
       if (typeof input.body !== 'object' || input.body === null || Array.isArray(input.body)) {
         throw new IssuanceError('request.body', 'the body must be a JSON object { "publicKey": "<ssh public key line>", "ttl": "15m" }');
@@ -110,7 +129,7 @@ export class CertificateService {
           type: 'cert.issue',
           identity: auditIdentity(issued, input.clientAddress),
           result: 'ok',
-          reason: `issuer ${identity.issuer}; ${ttlSeconds}s until ${issued.validBefore.toISOString()}${issued.sourceAddress !== undefined ? `; source-address ${issued.sourceAddress}` : ''}`,
+          reason: `issuer ${identity.issuer}; ${ttlSeconds}s until ${issued.validBefore.toISOString()}${issued.sourceAddress !== undefined ? `; source-address ${issued.sourceAddress}` : ''}${viaText(input.via)}`,
         });
       } catch (error) {
         // A certificate nobody can trace back must not leave the server.
@@ -127,21 +146,27 @@ export class CertificateService {
         serial: issued.serial,
         keyId: issued.keyId,
       };
-    } catch (error) {
-      await this.#refused(error, identity, input.clientAddress);
+    } catch (caught) {
+      let error = caught;
+      if (!authenticated) {
+        const admission = input.charge?.('unauthenticated');
+        if (admission !== undefined && !admission.allowed) error = rateLimited(admission, 'without a valid token');
+      }
+      // Past the budget only the first refusal of the window is recorded: a flood does not flood the audit log.
+      if (!(error instanceof IssuanceError && error.rate !== undefined && !error.rate.first)) await this.#refused(error, identity, input.clientAddress, input.via);
       throw error;
     }
   }
 
   /** Records a request refused before it reached the service (unreadable body, rate limit). */
-  async recordRefusal(code: string, reason: string, clientAddress: string): Promise<void> {
-    await this.#record(code, reason, undefined, clientAddress);
+  async recordRefusal(code: string, reason: string, clientAddress: string, via?: string): Promise<void> {
+    await this.#record(code, `${reason}${viaText(via)}`, undefined, clientAddress);
   }
 
-  async #refused(error: unknown, identity: TokenIdentity | undefined, clientAddress: string): Promise<void> {
+  async #refused(error: unknown, identity: TokenIdentity | undefined, clientAddress: string, via: string | undefined): Promise<void> {
     const code = error instanceof TokenError || error instanceof IssuanceError ? error.code : 'issuance.failed';
     const issuer = error instanceof TokenError && error.issuer !== undefined ? `issuer ${error.issuer}: ` : '';
-    await this.#record(code, `${issuer}${(error as Error).message}`, identity, clientAddress);
+    await this.#record(code, `${issuer}${(error as Error).message}${viaText(via)}`, identity, clientAddress);
   }
 
   async #record(code: string, reason: string, identity: TokenIdentity | undefined, clientAddress: string): Promise<void> {
@@ -163,6 +188,10 @@ export class CertificateService {
       this.options.onAuditError?.(auditError);
     }
   }
+}
+
+function viaText(via: string | undefined): string {
+  return via === undefined ? '' : `; via trusted proxy ${via}`;
 }
 
 function loadCaKey(path: string): PrivateKey {

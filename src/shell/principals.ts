@@ -7,6 +7,8 @@
  */
 import type { PushgateConfig } from '../config/index.js';
 import type { Trust } from '../gateway/trust.js';
+import { reservedPrincipalRefusal } from '../gateway/auth.js';
+import { sponsorFromExtensions } from '../identity/extensions.js';
 import { choosePrincipal, isUsablePrincipal } from '../identity/identity.js';
 import { fingerprint, isCertError, parseCertificate, verifyCertificate, type Certificate } from '../sshcert/index.js';
 
@@ -50,6 +52,8 @@ export function principalsFor(request: PrincipalsRequest, context: { config: Pus
     if (isCertError(error)) return { ok: false, code: error.code, message: error.message, certificate: cert };
     throw error;
   }
+  const reserved = reservedPrincipalRefusal(cert.principals, sponsorFromExtensions(cert.extensions, config.identity.sponsorExtension));
+  if (reserved !== null && !reserved.ok) return { ok: false, code: reserved.code, message: reserved.message, certificate: cert };
   const principal = choosePrincipal(cert.principals, request.user);
   if (principal === undefined || !isUsablePrincipal(principal)) {
     return { ok: false, code: 'cert.principal', message: 'the certificate\'s principal contains spaces, commas or control characters', certificate: cert };

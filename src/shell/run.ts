@@ -16,6 +16,7 @@ import { silentLog, type OperatorLog } from '../gateway/operator-log.js';
 import { planCommand, type Refusal } from '../gateway/plan.js';
 import { Trust } from '../gateway/trust.js';
 import type { Identity } from '../identity/index.js';
+import { escapeControl } from '../text/index.js';
 import { readAuthInfo } from './auth-info.js';
 import { clientAddressOf } from './connection.js';
 import { decideLogin } from './login.js';
@@ -68,7 +69,7 @@ function loginUser(): string {
 
 function refuseAuth(context: Context, code: string, message: string, identity: AuditEventInput['identity'], clientMessage = message): number {
   context.events.record({ type: 'ssh.auth', session: context.session, identity, result: 'refused', code, reason: `sshd session: ${message}` });
-  context.say(`pushgate: ${clientMessage}\n`);
+  context.say(`pushgate: ${escapeControl(clientMessage)}\n`);
   return SHELL_REFUSED;
 }
 
@@ -78,7 +79,7 @@ function refuseCommand(context: Context, identity: Identity, command: string, re
     ...(refusal.repository !== undefined ? { repository: refusal.repository } : {}),
     result: 'refused', code: refusal.code, reason: refusal.reason,
   });
-  context.say(`pushgate: ${refusal.message}\n`);
+  context.say(`pushgate: ${escapeControl(refusal.message)}\n`);
   return SHELL_REFUSED;
 }
 

@@ -17,7 +17,9 @@ t.test('an empty file is a complete, working config', async (t) => {
     t.equal(config.ssh.ciphers[0], 'aes128-gcm@openssh.com', 'AES-GCM first');
     t.same(config.ssh.ciphers, [...SSH_CIPHERS]);
     t.equal(config.ssh.breakGlassKeys, null, 'break-glass keys are off');
-    t.equal(config.ssh.limits.authTimeout, 30_000);
+    t.equal(config.ssh.limits.authTimeout, 20_000);
+    t.same(config.ssh.limits.maxStartups, { start: 256, rate: 30, full: 512 });
+    t.equal(config.ssh.limits.identificationTimeout, 10_000);
     t.ok(config.ssh.limits.maxConnectionsPerAddress <= config.ssh.limits.maxConnections);
     t.same(config.http.listen, { host: '127.0.0.1', port: 8080 });
     t.equal(config.ca.key, '/etc/pushgate/ca');

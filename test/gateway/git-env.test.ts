@@ -17,7 +17,7 @@ t.test('the child environment is built, not inherited', async (t) => {
   const env = gitChildEnv({ identity, session: 's-1', gitProtocol: 'version=2', base });
   t.same(env, {
     PATH: '/bin', HOME: '/home/git', LANG: 'C.UTF-8', GIT_PROTOCOL: 'version=2',
-    PUSHGATE_PRINCIPAL: 'alice', PUSHGATE_ROLES: 'agent,reviewer', PUSHGATE_SESSION: 's-1', PUSHGATE_KEY_ID: 'alice?laptop',
+    PUSHGATE_PRINCIPAL: 'alice', PUSHGATE_ROLES: 'agent,reviewer', PUSHGATE_SESSION: 's-1', PUSHGATE_KEY_ID: 'alice\\nlaptop',
     PUSHGATE_CERT_SERIAL: '7', PUSHGATE_KEY_FINGERPRINT: 'SHA256:abc', PUSHGATE_CLIENT_ADDRESS: '192.0.2.1', PUSHGATE_SPONSOR: 'bob',
   });
   const bare = gitChildEnv({ identity: { principal: 'x', roles: [], source: 'local' }, session: 's', gitProtocol: 'version=9', base: {} });

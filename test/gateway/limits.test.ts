@@ -4,12 +4,21 @@ import { existsSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { run, tempDir } from '../helpers/tools.js';
-import { sleep, SshUser, startGateway, type Gateway } from './harness.js';
+import { sleep, SshUser, startGateway, type AuditLine, type Gateway } from './harness.js';
 
 interface Raw {
   socket: Socket;
   received(): string;
   closed: Promise<{ data: string; ms: number }>;
+}
+
+/** Every `name=count` in preauth summaries, summed. */
+function summedCounts(lines: AuditLine[]): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const line of lines) {
+    for (const [, name, count] of (line.reason ?? '').matchAll(/([\w.-]+)=(\d+)/g)) totals[name!] = (totals[name!] ?? 0) + Number(count);
+  }
+  return totals;
 }
 
 /** A raw TCP connection; `closed` resolves with what the server sent before closing. */
@@ -50,26 +59,54 @@ t.test('connection limits: per address, in total, authentication time and attemp
       server.setConfig(['ssh', 'limits', 'maxConnectionsPerAddress'], 3);
       server.setConfig(['ssh', 'limits', 'authTimeout'], '1500ms');
       server.setConfig(['ssh', 'limits', 'maxAuthAttempts'], 2);
+      server.setConfig(['ssh', 'limits', 'preAuthSummaryInterval'], '1s');
     },
   });
+  gateway.seed('team/app');
+  const summaries = (): AuditLine[] => gateway.audit().filter((l) => l.type === 'ssh.connect' && l.code === 'preauth.summary');
 
-  await t.test('per address, then in total', async (t) => {
-    const held = [rawConnect(gateway.port), rawConnect(gateway.port), rawConnect(gateway.port)];
-    for (const c of held) t.match(await bannerOf(c), /^SSH-2\.0-pushgate/, 'accepted connections get the SSH banner');
+  await t.test('per address, then in total (authenticated connections are never closed to make room)', async (t) => {
+    const user = new SshUser(gateway, 'holder').sign();
+    const held = [holdSession(user), holdSession(user), holdSession(user)];
+    await gateway.waitForCount((l) => l.type === 'ssh.command' && l.result === 'started', 3);
     const fourth = rawConnect(gateway.port);
     const refused = await fourth.closed;
     t.equal(refused.data, '', 'the fourth connection from one address is closed before the handshake');
-    await gateway.waitForAudit((l) => l.type === 'ssh.connect' && l.code === 'limit.connections-per-address');
 
-    const other = rawConnect(gateway.port, '127.0.0.2');
-    t.match(await bannerOf(other), /^SSH-2\.0-pushgate/, 'another address may still connect');
+    const other = holdSession(user, ['-b', '127.0.0.2']);
+    await gateway.waitForCount((l) => l.type === 'ssh.command' && l.result === 'started', 4);
     const fifth = rawConnect(gateway.port, '127.0.0.2');
     t.equal((await fifth.closed).data, '', 'the total limit applies across addresses');
-    await gateway.waitForAudit((l) => l.type === 'ssh.connect' && l.code === 'limit.connections');
+    for (const session of [...held, other]) session.child.stdin!.end('0000');
+    for (const session of [...held, other]) t.equal((await session.output).code, 0, 'the sessions held were not disturbed');
 
-    const timings = await Promise.all([...held, other].map((c) => c.closed));
-    for (const { ms } of timings) t.ok(ms >= 1000 && ms < 5000, `a connection that never authenticates is closed after the auth timeout (${ms} ms)`);
-    await gateway.waitForAudit((l) => l.type === 'ssh.auth' && l.code === 'auth.timeout');
+    const summary = await gateway.waitForAudit((l) => l.type === 'ssh.connect' && l.code === 'preauth.summary' && /limit\.connections-per-address=1/.test(l.reason ?? ''));
+    t.equal(summary.identity?.clientAddress, '127.0.0.1');
+    const total = await gateway.waitForAudit((l) => l.type === 'ssh.connect' && l.code === 'preauth.summary' && /limit\.connections=1/.test(l.reason ?? ''));
+    t.equal(total.identity?.clientAddress, '127.0.0.2');
+  });
+
+  await t.test('connections that never authenticate are closed, and summed up in the audit log', async (t) => {
+    const after = gateway.audit().length;
+    const idle = [rawConnect(gateway.port), rawConnect(gateway.port)];
+    const silentAfterVersion = rawConnect(gateway.port);
+    silentAfterVersion.socket.write('SSH-2.0-OpenSSH_9.2\r\n');
+    for (const c of [...idle, silentAfterVersion]) t.match(await bannerOf(c), /^SSH-2\.0-pushgate/, 'accepted connections get the SSH banner');
+    await Promise.all([...idle, silentAfterVersion].map((c) => c.closed));
+    t.pass('all were closed by the server');
+    const counted = async (): Promise<Record<string, number>> => {
+      for (let i = 0; i < 100; i++) {
+        const totals = summedCounts(gateway.audit().slice(after).filter((l) => l.code === 'preauth.summary' && l.identity?.clientAddress === '127.0.0.1'));
+        if ((totals['closed-before-auth'] ?? 0) + (totals.evicted ?? 0) >= 3) return totals;
+        await sleep(100);
+      }
+      return {};
+    };
+    const totals = await counted();
+    t.equal(totals.connections, 3);
+    t.equal(totals['auth.identification-timeout'], 2, 'two never sent a version line');
+    t.equal(totals['auth.timeout'], 1, `one never authenticated: ${JSON.stringify(totals)}`);
+    t.notOk(gateway.audit().slice(after).some((l) => l.type === 'ssh.auth' || l.type === 'ssh.disconnect'), 'no record per connection');
   });
 
   await t.test('too many failed attempts end the connection', async (t) => {
@@ -79,8 +116,8 @@ t.test('connection limits: per address, in total, authentication time and attemp
     user.sign({ ca: otherCa, keyId: 'attempts' });
     const result = user.ssh(["git-upload-pack 'team/app'"]);
     t.equal(result.status, 255);
-    const record = await gateway.waitForAudit((l) => l.type === 'ssh.disconnect' && l.code === 'auth.too-many-attempts');
-    t.match(record.reason, /2 failed attempts/);
+    const record = await gateway.waitForAudit((l) => l.type === 'ssh.connect' && l.code === 'preauth.summary' && /auth\.too-many-attempts=1/.test(l.reason ?? ''));
+    t.match(record.reason, /auth\.plain-key=1/, 'the client fell back to its plain key: two failed attempts');
   });
 
   await t.test('a password is never accepted', async (t) => {
