@@ -11,6 +11,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, symlinkSync } from 'node
 import { connect } from 'node:net';
 import { join, relative, sep } from 'node:path';
 import { requireTool, tempDir } from '../helpers/tools.js';
+import { asUser } from '../helpers/user-shell.js';
 
 requireTool('npm', 'npm');
 requireTool('git', 'git');
@@ -69,28 +70,13 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-const RUNNER_ONLY = /^(NODE_OPTIONS|NODE_V8_COVERAGE|TAP|_TAPJS|npm_)/i;
-
-/**
- * `npm start` as a user's shell runs it: nothing of the test runner's loaders,
- * coverage or npm settings. tap puts its NODE_OPTIONS and _TAPJS_* variables
- * back into every child's environment, so `env -u` removes them and then
- * becomes npm (exec: npm keeps the pid that was started).
- */
-function userCommand(): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!RUNNER_ONLY.test(name)) env[name] = value;
-  const unset = [...new Set(['NODE_OPTIONS', ...Object.keys(process.env).filter((name) => RUNNER_ONLY.test(name))])];
-  return { command: 'env', args: [...unset.flatMap((name) => ['-u', name]), 'npm', 'start'], env: { ...env, npm_config_update_notifier: 'false' } };
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   t.test(`${signal} to npm start's process stops the demo`, { timeout: 400_000 }, async (t) => {
     const copy = copyOfTheSource(t);
     // Its own process group, only so that the test can clean up whatever a failure leaves running.
-    const { command, args, env } = userCommand();
+    const { command, args, env } = asUser('npm', ['start']);
     const npm = spawn(command, args, { cwd: copy, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
     const group = npm.pid!;
     t.teardown(() => {

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pushgateBin, requireTool, runAsync, tempDir, type Ran } from '../helpers/tools.js';
 import { pushgateResult } from '../helpers/git-server.js';
+import { pathWithoutPushgate } from '../helpers/user-shell.js';
 
 /** The user's environment, minus anything pushgate or git would pick up from the test's own setup. */
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -18,7 +19,7 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     if (name.startsWith('PUSHGATE_') || (name.startsWith('GIT_') && name !== 'GIT_EXEC_PATH')) delete env[name];
   }
   // A new user's shell: no pushgate on the PATH (npm puts node_modules/.bin there while it runs the tests).
-  env.PATH = (env.PATH ?? '').split(':').filter((dir) => dir !== '' && !dir.endsWith('/node_modules/.bin') && !existsSync(join(dir, 'pushgate'))).join(':');
+  env.PATH = pathWithoutPushgate(env.PATH);
   return { ...env, ...extra };
 }
 
