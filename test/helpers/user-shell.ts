@@ -3,8 +3,10 @@
  * loaders, coverage hooks or npm settings, and no `pushgate` on the PATH
  * unless the test puts one there.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { pushgateBin } from './tools.js';
 
 const RUNNER_ONLY = /^(NODE_OPTIONS|NODE_V8_COVERAGE|TAP|_TAPJS|npm_)/i;
 
@@ -28,4 +30,12 @@ export function asUser(command: string, args: readonly string[], extra: NodeJS.P
     args: [...unset.flatMap((name) => ['-u', name]), command, ...args],
     env: { ...env, PATH: pathWithoutPushgate(env.PATH), npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', ...extra },
   };
+}
+
+/** A PATH whose `pushgate` is this checkout's (as after `npm install -g` or `npm link`), in a directory removed when the test ends. */
+export function pathWithThisPushgate(t: { teardown(fn: () => void): void }, path = process.env.PATH ?? ''): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pushgate-on-path-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  symlinkSync(pushgateBin, join(dir, 'pushgate'));
+  return `${dir}${delimiter}${pathWithoutPushgate(path)}`;
 }
