@@ -98,3 +98,15 @@ for (const c of cases) {
     t.equal(pushgateResult(push.stderr)?.decision, 'allow', 'the gateway and the hook saw the push');
   });
 }
+
+t.test('what pushgate ssh tells a user to run, runs: not logged in, outside any PATH', async (t) => {
+  const home = tempDir(t, 'pushgate-hint-');
+  const env = shellEnv(home, base, join(home, 'known_hosts'));
+  const ssh = await runAsync(process.execPath, [pushgateBin, 'ssh', '--dir', join(home, 'empty'), '-p', String(serve.sshPort), 'git@127.0.0.1', 'queue list'], { env, cwd: home });
+  t.not(ssh.status, 0);
+  const told = /run (.+) login first/.exec(ssh.stderr)?.[1];
+  t.ok(told, 'it says what to run', { stderr: ssh.stderr });
+  const version = await runAsync('sh', ['-c', `${told!} --version`], { env, cwd: home });
+  t.equal(version.status, 0, 'that command is pushgate, runnable from this shell', { stderr: version.stderr });
+  t.match(version.stdout, /^\d+\.\d+\.\d+/);
+});
