@@ -73,7 +73,7 @@ function accepts(port: number): Promise<boolean> {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  t.test(`${signal} to npm start's process stops the demo`, { timeout: 400_000 }, async (t) => {
+  t.test(`${signal} to npm start's process stops the demo`, { timeout: 280_000 }, async (t) => {
     const copy = copyOfTheSource(t);
     // Its own process group, only so that the test can clean up whatever a failure leaves running.
     const { command, args, env } = asUser('npm', ['start']);
@@ -91,7 +91,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     npm.stderr.setEncoding('utf8').on('data', (s: string) => (output += s));
     const npmExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => npm.once('exit', (code, sig) => resolve({ code, signal: sig })));
 
-    for (const until = Date.now() + 300_000; !output.includes('Ctrl-C stops everything.');) {
+    for (const until = Date.now() + 220_000; !output.includes('Ctrl-C stops everything.');) {
       if (npm.exitCode !== null || npm.signalCode !== null) throw new Error(`npm start ended before the demo ran:\n${output}`);
       if (Date.now() > until) throw new Error(`npm start printed no walkthrough:\n${output}`);
       await sleep(200);

@@ -31,7 +31,7 @@ function user(command: string, args: string[], extra: NodeJS.ProcessEnv, cwd?: s
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-t.test('npm install -g of the npm pack output gives a working pushgate', { timeout: 900_000 }, async (t) => {
+t.test('npm install -g of the npm pack output gives a working pushgate', { timeout: 540_000 }, async (t) => {
   const root = tempDir(t, 'pushgate-npm-pack-');
   const packed = join(root, 'packed');
   const prefix = join(root, 'prefix');
@@ -41,12 +41,13 @@ t.test('npm install -g of the npm pack output gives a working pushgate', { timeo
   // The build is the one `npm test` just made: `npm pack` would run the same build (prepare) first,
   // and rebuilding here would rewrite build/ under the other tests' feet.
   const pack = await user('npm', ['pack', '--ignore-scripts', '--pack-destination', packed], {}, checkout);
-  t.equal(pack.status, 0, `npm pack: ${pack.stderr}`);
+  t.equal(pack.status, 0, 'npm pack', { stderr: pack.stderr });
   const tarball = readdirSync(packed).find((name) => name.endsWith('.tgz'));
   t.equal(tarball, `pushgate-${version}.tgz`);
 
-  const installed = await user('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', join(packed, tarball!)], { HOME: home }, root, INSTALL_TIMEOUT_MS);
-  t.equal(installed.status, 0, `npm install -g: ${installed.stdout}${installed.stderr}`);
+  // npm's own cache (the user's): packages it holds are not fetched again.
+  const installed = await user('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', join(packed, tarball!)], {}, root, INSTALL_TIMEOUT_MS);
+  t.equal(installed.status, 0, 'npm install -g', { output: `${installed.stdout}${installed.stderr}` });
   const bin = join(prefix, 'bin');
   t.ok(existsSync(join(bin, 'pushgate')), 'pushgate is in the prefix\'s bin directory');
   t.ok(realpathSync(join(bin, 'pushgate')).startsWith(realpathSync(prefix)), 'and it is the installed copy, not the checkout');
@@ -60,10 +61,10 @@ t.test('npm install -g of the npm pack output gives a working pushgate', { timeo
   const which = await sh('command -v pushgate');
   t.equal(which.stdout.trim(), join(bin, 'pushgate'), 'the shell finds the installed pushgate');
   const shown = await pushgate(['--version']);
-  t.equal(shown.status, 0, shown.stderr);
+  t.equal(shown.status, 0, 'pushgate --version runs', { stderr: shown.stderr });
   t.equal(shown.stdout.trim(), version, 'pushgate --version');
   const help = await pushgate(['login', '--help']);
-  t.equal(help.status, 0, help.stderr);
+  t.equal(help.status, 0, 'pushgate login --help runs', { stderr: help.stderr });
   t.match(help.stdout, '--client-secret-file');
 
   // A real server from the installed package: identity provider, certificate service, gateway, hooks.
@@ -95,33 +96,33 @@ t.test('npm install -g of the npm pack output gives a working pushgate', { timeo
   ], ssh);
 
   const agentLogin = await login('agent');
-  t.equal(agentLogin.status, 0, `login: ${agentLogin.stderr}`);
+  t.equal(agentLogin.status, 0, 'pushgate login', { stderr: agentLogin.stderr });
   const hint = /^ {2}(git config core\.sshCommand .*)$/m.exec(agentLogin.stdout)?.[1];
   t.equal(hint, 'git config core.sshCommand "pushgate ssh"', 'login names the pushgate on the PATH');
 
   // A repository configured with exactly the line login printed; no GIT_SSH_COMMAND anywhere.
   const work = join(home, 'app');
   const setup = await sh(`git init -q -b main app && cd app && ${hint!} && git remote add origin '${info.repoUrl}' && git fetch -q origin && git reset -q --hard origin/main`, ssh);
-  t.equal(setup.status, 0, `git through the printed core.sshCommand: ${setup.stderr}`);
+  t.equal(setup.status, 0, 'git fetches through the printed core.sshCommand', { stderr: setup.stderr });
   const gitEnv = { ...ssh, GIT_AUTHOR_NAME: 'agent', GIT_AUTHOR_EMAIL: 'agent@example.test', GIT_COMMITTER_NAME: 'agent', GIT_COMMITTER_EMAIL: 'agent@example.test' };
   const allowed = await sh('git switch -q -c feature/packaged && echo packaged > packaged.txt && git add . && git commit -qm packaged && git push origin feature/packaged', gitEnv, work);
-  t.equal(allowed.status, 0, `a feature branch is pushed: ${allowed.stderr}`);
-  t.equal(pushgateResult(allowed.stderr)?.decision, 'allow', allowed.stderr);
+  t.equal(allowed.status, 0, 'a feature branch is pushed', { stderr: allowed.stderr });
+  t.equal(pushgateResult(allowed.stderr)?.decision, 'allow', 'the installed hook allowed it');
   const parked = await sh("git switch -q main && mkdir -p .github/workflows && printf 'on: push\\n' > .github/workflows/ci.yml && git add . && git commit -qm ci && git push origin main", gitEnv, work);
   const result = pushgateResult(parked.stderr);
-  t.match(result, { decision: 'park', queueId: String }, `a CI change parks: ${parked.stderr}`);
+  t.match(result, { decision: 'park', queueId: String }, 'a CI change parks', { stderr: parked.stderr });
 
   // The queue: a reviewer over SSH with a certificate of their own, and the operator on the server.
   const reviewerDir = join(home, 'reviewer');
   const reviewerLogin = await login('reviewer', ['--dir', reviewerDir]);
-  t.equal(reviewerLogin.status, 0, `reviewer login: ${reviewerLogin.stderr}`);
+  t.equal(reviewerLogin.status, 0, 'the reviewer logs in', { stderr: reviewerLogin.stderr });
   const overSsh = await pushgate(['ssh', '--dir', reviewerDir, '-p', String(info.sshPort), 'git@127.0.0.1', 'queue', 'list'], ssh);
-  t.equal(overSsh.status, 0, `queue list over SSH: ${overSsh.stderr}`);
-  t.match(overSsh.stdout, String(result?.queueId));
+  t.equal(overSsh.status, 0, 'queue list over SSH', { stderr: overSsh.stderr });
+  t.match(overSsh.stdout, String(result?.queueId), 'lists the parked push');
   const local = await pushgate(['queue', 'show', String(result?.queueId), '--config', info.configPath]);
-  t.equal(local.status, 0, `queue show on the server: ${local.stderr}`);
-  t.match(local.stdout, 'path.ci-workflow');
+  t.equal(local.status, 0, 'queue show on the server', { stderr: local.stderr });
+  t.match(local.stdout, 'path.ci-workflow', 'shows why it parked');
 
   process.kill(dev.pid!, 'SIGINT');
-  t.equal(await devExit, 0, `the installed pushgate dev stops on SIGINT: ${devOutput.slice(-2000)}`);
+  t.equal(await devExit, 0, 'the installed pushgate dev stops on SIGINT', { output: devOutput.slice(-2000) });
 });
