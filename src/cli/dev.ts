@@ -1,19 +1,17 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigSource } from '../config/index.js';
 import type { DevIdp } from '../dev/idp.js';
 import { withoutProviderWarnings } from '../dev/quiet.js';
 import { demoSecret } from '../dev/secret.js';
 import { createDemoRepo, DEMO_REPO, writeServerDir } from '../dev/setup.js';
-import { walkthrough, writeEnvFile, type DevInfo } from '../dev/walkthrough.js';
-import { createOperatorLog, Gateway, spawnQueueCommand, ThreadedAudit } from '../gateway/index.js';
-import { startHttpService, type HttpService } from '../http/index.js';
+import { walkthrough, writeBinDir, writeEnvFile, writeOperatorEnvFile, type DevInfo } from '../dev/walkthrough.js';
+import { createOperatorLog } from '../gateway/index.js';
+import { PUSHGATE_ENTRY } from '../self/index.js';
 import { CliError } from './exit.js';
 import type { CommandResult } from './main.js';
-
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/pushgate.js');
+import { serveUntilSignal, startServing, type Serving } from './serving.js';
 
 /** A demo directory from an earlier run is replaced; anything else is left alone. */
 function freshDir(dir: string): void {
@@ -34,32 +32,28 @@ function writeSecret(dir: string, name: string, secret: string): string {
   return path;
 }
 
-async function startServer(dir: string, issuer: string) {
+/** The demo's server: `pushgate serve`'s own start on the demo config, its operator log in a file beside it. */
+async function startServer(dir: string, issuer: string): Promise<{ configPath: string; logFile: string; serving: Serving }> {
   const configPath = writeServerDir(join(dir, 'server'), issuer);
   const source = new ConfigSource(configPath);
-  const config = source.current;
-  await createDemoRepo(config.reposRoot, configPath);
-  const log = createOperatorLog(config.log);
-  const audit = new ThreadedAudit(config.audit);
-  try {
-    await audit.ready();
-    const gateway = new Gateway({ configSource: source, audit, log, queueHandler: spawnQueueCommand({ configPath }) });
-    const ssh = await gateway.listen();
-    try {
-      const http: HttpService = await startHttpService({ config: () => gateway.config, audit, log });
-      return { configPath, gateway, http, ssh, audit, log };
-    } catch (error) {
-      await gateway.shutdown();
-      throw error;
-    }
-  } catch (error) {
-    await audit.close();
-    throw error;
-  }
+  await createDemoRepo(source.current.reposRoot, configPath);
+  // The terminal shows the walkthrough; the server's own log goes to a file.
+  const logFile = join(dir, 'server', 'pushgate.log');
+  const serving = await startServing(source, { log: createOperatorLog({ ...source.current.log, file: logFile }) });
+  return { configPath, logFile, serving };
+}
+
+/** dev.json appears whole or not at all: scripts wait for it. */
+function writeAtomically(path: string, text: string): void {
+  const partial = `${path}.partial`;
+  writeFileSync(partial, text);
+  renameSync(partial, path);
 }
 
 async function runDev(dirOption: string): Promise<void> {
   const dir = resolve(dirOption);
+  // The demo's ssh options name files under DIR, and PUSHGATE_SSH_OPTIONS is split on whitespace.
+  if (/\s/.test(dir)) throw new CliError(`--dir ${JSON.stringify(dir)}: the demo directory's path must not contain whitespace; choose another`);
   freshDir(dir);
   // Loaded on demand: oidc-provider is heavy and warns on load, and every other command shares this module graph.
   const idp: DevIdp = await withoutProviderWarnings(async () => (await import('../dev/idp.js')).startDevIdp());
@@ -71,22 +65,33 @@ async function runDev(dirOption: string): Promise<void> {
     await idp.close();
     throw error;
   }
-  const { configPath, gateway, http, ssh, audit, log } = started;
+  const { configPath, logFile, serving } = started;
+  const http = serving.http;
+  if (http === undefined) {
+    await Promise.all([serving.stop(), idp.close()]);
+    throw new CliError('the demo config has http.enabled false: the certificate service needs it');
+  }
 
   const [type, blob] = readFileSync(join(dir, 'server', 'host_ed25519.pub'), 'utf8').trim().split(/\s+/);
   const knownHosts = join(dir, 'known_hosts');
-  writeFileSync(knownHosts, `[127.0.0.1]:${ssh.port} ${type} ${blob}\n`);
+  writeFileSync(knownHosts, `[127.0.0.1]:${serving.ssh.port} ${type} ${blob}\n`);
   const secrets = join(dir, 'secrets');
-  const envFiles = { agent: join(dir, 'agent.env'), reviewer: join(dir, 'reviewer.env') };
-  writeEnvFile(envFiles.agent, join(dir, 'agent'), 'agent', knownHosts, BIN);
-  writeEnvFile(envFiles.reviewer, join(dir, 'reviewer'), 'reviewer', knownHosts, BIN);
+  const binDir = join(dir, 'bin');
+  writeBinDir(binDir, PUSHGATE_ENTRY);
+  const envFiles = { agent: join(dir, 'agent.env'), reviewer: join(dir, 'reviewer.env'), operator: join(dir, 'operator.env') };
+  writeEnvFile(envFiles.agent, { binDir, home: join(dir, 'agent'), name: 'agent', knownHosts });
+  writeEnvFile(envFiles.reviewer, { binDir, home: join(dir, 'reviewer'), name: 'reviewer', knownHosts });
+  writeOperatorEnvFile(envFiles.operator, binDir, configPath);
+  const httpUrl = `http://127.0.0.1:${http.address.port}`;
   const info: DevInfo = {
     dir,
     issuer: idp.issuer,
-    sshPort: ssh.port,
-    httpUrl: `http://127.0.0.1:${http.address.port}`,
-    repoUrl: `ssh://git@127.0.0.1:${ssh.port}/${DEMO_REPO}.git`,
+    sshPort: serving.ssh.port,
+    httpUrl,
+    metricsUrl: `${httpUrl}/metrics`,
+    repoUrl: `ssh://git@127.0.0.1:${serving.ssh.port}/${DEMO_REPO}.git`,
     knownHosts,
+    logFile,
     clients: {
       agent: { id: idp.clients.agent.id, secretFile: writeSecret(secrets, idp.clients.agent.id, idp.clients.agent.secret), scope: idp.clients.agent.scope },
       reviewer: { id: idp.clients.reviewer.id, secretFile: writeSecret(secrets, idp.clients.reviewer.id, idp.clients.reviewer.secret), scope: idp.clients.reviewer.scope },
@@ -94,26 +99,13 @@ async function runDev(dirOption: string): Promise<void> {
     envFiles,
     workTree: join(dir, 'agent', 'app'),
   };
-  writeFileSync(join(dir, 'dev.json'), `${JSON.stringify({ ...info, configPath, pushgate: `${process.execPath} ${BIN}` }, null, 2)}\n`);
+  writeAtomically(join(dir, 'dev.json'), `${JSON.stringify({ ...info, configPath, pushgate: join(binDir, 'pushgate') }, null, 2)}\n`);
   process.stdout.write(walkthrough(info));
 
-  await new Promise<void>((done) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
-      if (stopping) process.exit(1);
-      stopping = true;
-      process.stderr.write(`pushgate dev: ${signal}, stopping\n`);
-      void Promise.all([gateway.shutdown(), http.close(), idp.close()]).then(() => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        done();
-      });
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+  await serveUntilSignal(serving, {
+    onStop: (signal) => process.stderr.write(`pushgate dev: ${signal}, stopping\n`),
+    alsoStop: () => idp.close(),
   });
-  await audit.close();
-  await log.close?.();
 }
 
 export function registerDevCommand(program: Command, result: CommandResult): void {

@@ -5,6 +5,7 @@ import { checkServiceUrl, TokenSourceError, type DevicePrompt, type TokenFlow } 
 import {
   AgentState, CertificateRequestError, defaultStateDir, renewCertificate, SettingsError, type AgentSettings, type CertificateResponse,
 } from '../issuance/index.js';
+import { pushgateCommandLine, shellArgument } from '../self/index.js';
 import { CliError, EXIT_ERROR, EXIT_REFUSED } from './exit.js';
 import type { CommandResult } from './main.js';
 
@@ -86,8 +87,9 @@ function printDevicePrompt(prompt: DevicePrompt): void {
   process.stderr.write(`${lines.join('\n')}\npushgate: waiting for you to finish; the code expires in ${minutes} min\n`);
 }
 
+/** The command for git's core.sshCommand, as sh runs it: this pushgate by the name the PATH finds it under, else by its path. */
 function sshCommandLine(state: AgentState): string {
-  return state.dir === defaultStateDir() ? 'pushgate ssh' : `pushgate ssh --dir ${/\s/.test(state.dir) ? `'${state.dir}'` : state.dir}`;
+  return pushgateCommandLine(state.dir === defaultStateDir() ? ['ssh'] : ['ssh', '--dir', state.dir]);
 }
 
 function report(state: AgentState, issued: CertificateResponse, format: string): string {
@@ -112,7 +114,7 @@ function report(state: AgentState, issued: CertificateResponse, format: string):
     `  certificate  ${state.certificatePath} (serial ${issued.serial})`,
     `  key          ${state.keyPath}`,
     'Configure git to use it (in a repository, or with --global):',
-    `  git config core.sshCommand "${sshCommand}"`,
+    `  git config core.sshCommand ${shellArgument(sshCommand)}`,
     '',
   ].join('\n');
 }

@@ -36,7 +36,6 @@ export function formatSarif(results: readonly ScanResult[], version: string): st
         driver: {
           name: 'pushgate',
           version,
-          informationUri: 'https://github.com/pushgate/pushgate',
           rules: ruleIds.map((id) => ({
             id,
             name: id,

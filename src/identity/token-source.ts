@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as client from 'openid-client';
+import { pushgateCommandLine } from '../self/index.js';
 
 export type TokenFlow = 'client-credentials' | 'device' | 'token-file';
 export type ClientAuthMethod = 'basic' | 'post';
@@ -132,7 +133,7 @@ function grantParameters(settings: TokenSourceSettings): Record<string, string> 
 
 async function deviceToken(settings: TokenSourceSettings, options: ObtainOptions): Promise<string> {
   if (!options.interactive) {
-    throw new TokenSourceError('login.interactive', 'the certificate came from a device login, which needs you: run `pushgate login --device` again');
+    throw new TokenSourceError('login.interactive', `the certificate came from a device login, which needs you: run \`${pushgateCommandLine(['login', '--device'])}\` again`);
   }
   const config = await configuration(settings, '--device');
   let started: client.DeviceAuthorizationResponse;

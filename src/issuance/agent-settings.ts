@@ -4,6 +4,7 @@
  * only the paths of files holding them.
  */
 import type { ClientAuthMethod, TokenFlow, TokenSourceSettings } from '../identity/token-source.js';
+import { pushgateCommandLine } from '../self/index.js';
 
 export interface AgentSettings extends TokenSourceSettings {
   version: 1;
@@ -21,17 +22,20 @@ export class SettingsError extends Error {
   override name = 'SettingsError';
 }
 
+/** The way out of a bad login.json, as a command that runs where it is printed. */
+const loginAgain = (): string => `run ${pushgateCommandLine(['login'])} again`;
+
 /** Reads remembered settings, refusing anything that is not exactly what `pushgate login` writes. */
 export function parseAgentSettings(text: string, what: string): AgentSettings {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
-    throw new SettingsError(`${what} is not JSON; run pushgate login again`);
+    throw new SettingsError(`${what} is not JSON; ${loginAgain()}`);
   }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new SettingsError(`${what} is not a settings object; run pushgate login again`);
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new SettingsError(`${what} is not a settings object; ${loginAgain()}`);
   const raw = data as Record<string, unknown>;
-  if (raw.version !== 1) throw new SettingsError(`${what} has an unknown version; run pushgate login again`);
+  if (raw.version !== 1) throw new SettingsError(`${what} has an unknown version; ${loginAgain()}`);
   if (!FLOWS.includes(raw.flow as TokenFlow)) throw new SettingsError(`${what}: unknown flow ${JSON.stringify(raw.flow)}`);
   const settings: AgentSettings = { version: 1, flow: raw.flow as TokenFlow, server: '' };
   for (const field of STRING_FIELDS) {
@@ -40,7 +44,7 @@ export function parseAgentSettings(text: string, what: string): AgentSettings {
     if (typeof value !== 'string') throw new SettingsError(`${what}: ${field} must be a string`);
     settings[field] = value;
   }
-  if (settings.server === '') throw new SettingsError(`${what} names no server; run pushgate login --server URL`);
+  if (settings.server === '') throw new SettingsError(`${what} names no server; run ${pushgateCommandLine(['login'])} --server URL`);
   if (raw.clientAuth !== undefined) {
     if (!AUTH.includes(raw.clientAuth as ClientAuthMethod)) throw new SettingsError(`${what}: clientAuth must be basic or post`);
     settings.clientAuth = raw.clientAuth as ClientAuthMethod;

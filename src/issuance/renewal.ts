@@ -4,6 +4,7 @@
  * min(60 s, 20% of its lifetime).
  */
 import { obtainToken, type DevicePrompt } from '../identity/token-source.js';
+import { pushgateCommandLine } from '../self/index.js';
 import { parsePublicKeyLine, type Certificate } from '../sshcert/index.js';
 import type { AgentSettings } from './agent-settings.js';
 import type { AgentState } from './agent-state.js';
@@ -55,7 +56,7 @@ export async function ensureFreshCertificate(state: AgentState, now: () => Date 
   const due = (): boolean => renewalDue(state.readCertificate(), state.ensureKey(), now());
   if (!due()) return { renewed: false };
   const settings = state.readSettings();
-  if (settings === undefined) throw new NotLoggedInError(`no login in ${state.dir}: run pushgate login first`);
+  if (settings === undefined) throw new NotLoggedInError(`no login in ${state.dir}: run ${pushgateCommandLine(['login'])} first`);
   return state.withLock(async () => {
     if (!due()) return { renewed: false };
     return { renewed: true, issued: await renewCertificate(state, settings, { interactive: false }) };

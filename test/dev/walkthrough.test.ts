@@ -1,6 +1,8 @@
 /**
  * `pushgate dev`: the printed walkthrough, each command run exactly as printed
- * with `sh -c`, does what it says; SIGINT stops the demo with exit 0.
+ * with `sh -c` in a shell where `pushgate` is not on the PATH, does what it
+ * says; the hint `pushgate login` prints works where it is printed; the demo
+ * serves GET /metrics as `pushgate serve` does; SIGINT stops the demo with exit 0.
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
@@ -8,6 +10,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pushgateBin, requireTool, runAsync, tempDir, type Ran } from '../helpers/tools.js';
 import { pushgateResult } from '../helpers/git-server.js';
+import { pathWithoutPushgate } from '../helpers/user-shell.js';
 
 /** The user's environment, minus anything pushgate or git would pick up from the test's own setup. */
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -15,6 +18,8 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   for (const name of Object.keys(env)) {
     if (name.startsWith('PUSHGATE_') || (name.startsWith('GIT_') && name !== 'GIT_EXEC_PATH')) delete env[name];
   }
+  // A new user's shell: no pushgate on the PATH (npm puts node_modules/.bin there while it runs the tests).
+  env.PATH = pathWithoutPushgate(env.PATH);
   return { ...env, ...extra };
 }
 
@@ -58,7 +63,9 @@ t.test('the walkthrough works as printed', { timeout: 240_000 }, async (t) => {
     if (found === undefined) throw new Error(`no command with ${needle} in:\n${out}`);
     return found;
   };
-  t.equal(commands.length, 9, 'nine commands');
+  t.equal(commands.length, 11, 'eleven commands');
+  const noPushgate = await sh('command -v pushgate');
+  t.not(noPushgate.status, 0, `the commands run in a shell without pushgate on the PATH: ${noPushgate.stdout}`);
   const steps = {
     agentLogin: find('--client-id demo-agent'),
     clone: find('git clone'),
@@ -69,12 +76,16 @@ t.test('the walkthrough works as printed', { timeout: 240_000 }, async (t) => {
     list: find('queue list'),
     approve: find('queue approve'),
     fetch: find('git fetch'),
+    decisions: find('audit show --type push.decision'),
+    queueStory: find('audit show --queue'),
   };
   t.same(new Set(Object.values(steps)).size, commands.length, 'every command is one step');
 
   const agentLogin = await sh(steps.agentLogin);
   t.equal(agentLogin.status, 0, `agent login: ${agentLogin.stderr}`);
   t.match(agentLogin.stdout, 'demo-agent');
+  const hint = /^ {2}(git config core\.sshCommand .*)$/m.exec(agentLogin.stdout)?.[1];
+  t.equal(hint, 'git config core.sshCommand "pushgate ssh"', 'the demo shell has pushgate on its PATH');
 
   const clone = await sh(steps.clone);
   t.equal(clone.status, 0, `clone: ${clone.stderr}`);
@@ -89,12 +100,18 @@ t.test('the walkthrough works as printed', { timeout: 240_000 }, async (t) => {
   t.ok(denied?.findings?.some((f) => f.rule === 'secret.github-token'), 'the token is the finding');
   t.notMatch(secret.stderr, /gh[p]_[A-Za-z0-9]{36}/, 'the token is masked');
 
+  // git's ssh command as login printed it, in the demo's shell: without the env file's GIT_SSH_COMMAND, only core.sshCommand.
+  const viaHint = await sh(`. ${info.envFiles.agent} && unset GIT_SSH_COMMAND && cd ${info.workTree} && ${hint} && git ls-remote origin main`);
+  t.equal(viaHint.status, 0, `the printed git line works in the demo's shell: ${viaHint.stderr}`);
+  t.match(viaHint.stdout, /^[0-9a-f]{40}\trefs\/heads\/main$/m);
+
   const ci = await sh(steps.ci);
-  t.not(ci.status, 0, 'the CI push does not land yet');
-  const parked = pushgateResult(ci.stderr);
-  t.match(parked, { decision: 'park', queueId: String }, ci.stderr);
+  const parked = pushgateResult(ci.stdout);
+  t.match(parked, { decision: 'park', queueId: String }, `the CI push parks: ${ci.stdout}${ci.stderr}`);
   const queueId = String(parked?.queueId);
-  t.match(ci.stderr, `queue id: ${queueId}`);
+  t.match(ci.stdout, `queue id: ${queueId}`);
+  const kept = readFileSync(join(dir, 'agent', 'push-main.log'), 'utf8');
+  t.equal(pushgateResult(kept)?.queueId, queueId, 'step 5 keeps its output for step 7');
 
   const reviewerLogin = await sh(steps.reviewerLogin);
   t.equal(reviewerLogin.status, 0, `reviewer login: ${reviewerLogin.stderr}`);
@@ -104,8 +121,9 @@ t.test('the walkthrough works as printed', { timeout: 240_000 }, async (t) => {
   t.equal(list.status, 0, `queue list: ${list.stderr}`);
   t.match(list.stdout, queueId);
 
-  const approve = await sh(steps.approve, { QUEUE_ID: queueId });
-  t.equal(approve.status, 0, `approve: ${approve.stdout}${approve.stderr}`);
+  const approve = await sh(steps.approve);
+  t.equal(approve.status, 0, `approve, by the id step 5 printed: ${approve.stdout}${approve.stderr}`);
+  t.match(approve.stdout, queueId);
 
   const fetch = await sh(steps.fetch);
   t.equal(fetch.status, 0, `fetch: ${fetch.stderr}`);
@@ -114,6 +132,28 @@ t.test('the walkthrough works as printed', { timeout: 240_000 }, async (t) => {
   const [mainHead, originMain] = local.stdout.trim().split('\n');
   t.ok(mainHead !== undefined && mainHead.length === 40);
   t.equal(originMain, mainHead, 'main on the server is the parked commit');
+
+  const decisions = await sh(steps.decisions);
+  t.equal(decisions.status, 0, `audit show: ${decisions.stderr}`);
+  for (const decision of ['allow', 'deny', 'park']) t.match(decisions.stdout, `decision=${decision}`, `the ${decision} is in the audit log`);
+  t.notMatch(decisions.stdout, /gh[p]_[A-Za-z0-9]{36}/, 'the token is masked in the audit log');
+  const story = await sh(steps.queueStory);
+  t.equal(story.status, 0, `audit show --queue: ${story.stderr}`);
+  for (const type of ['queue.park', 'queue.approve', 'queue.apply']) t.match(story.stdout, type);
+
+  // GET /metrics as pushgate serve answers it; decisions are counted from the audit log as it is written.
+  const parkCounted = /^pushgate_push_decisions_total\{decision="park"\} [1-9]/m;
+  let metrics = '';
+  let status = 0;
+  for (const until = Date.now() + 30_000; !parkCounted.test(metrics) && Date.now() < until; await new Promise((r) => setTimeout(r, 250))) {
+    const response = await globalThis.fetch(info.metricsUrl);
+    status = response.status;
+    metrics = await response.text();
+    if (status !== 200) break;
+  }
+  t.equal(status, 200, 'the demo serves GET /metrics');
+  t.match(metrics, parkCounted, `the parked push is counted:\n${metrics.slice(0, 2000)}`);
+  t.equal((await globalThis.fetch(`${info.httpUrl}/healthz`)).status, 200);
 
   const started = Date.now();
   child.kill('SIGINT');
@@ -124,7 +164,9 @@ t.test('the walkthrough works as printed', { timeout: 240_000 }, async (t) => {
 
 interface DevJson {
   issuer: string;
+  envFiles: { agent: string; reviewer: string; operator: string };
   httpUrl: string;
+  metricsUrl: string;
   repoUrl: string;
   knownHosts: string;
   workTree: string;

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentState } from '../../src/issuance/index.js';
 import { pushgateBin, runAsync, tempDir, type Ran } from '../helpers/tools.js';
+import { pathWithThisPushgate } from '../helpers/user-shell.js';
 import { TestIdp } from '../identity/idp.js';
 import { startIssuance } from '../issuance/harness.js';
 import { sleep } from './harness.js';
@@ -12,8 +13,11 @@ const idp = await TestIdp.start(t);
 const stranger = await TestIdp.start(t);
 const issuance = await startIssuance(t, [idp]);
 
+/** pushgate installed on the PATH, as on an agent's machine (test/cli/login-hint covers the other PATHs). */
+const PATH = pathWithThisPushgate(t);
+
 function pushgate(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
-  return runAsync(process.execPath, [pushgateBin, ...args], { env: { ...process.env, ...env } });
+  return runAsync(process.execPath, [pushgateBin, ...args], { env: { ...process.env, PATH, ...env } });
 }
 
 /** A stand-in for ssh that shows its arguments and ends as told by $FAKE_SSH_END. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { testServer, type TestServer } from '../helpers/git-server.js';
 import { killGroup, pushgateBin, requireTool, run, runAsync, startAsync, tempDir, type Ran, type Started } from '../helpers/tools.js';
 import type { TestIdp } from '../identity/idp.js';
+import { pathWithThisPushgate } from '../helpers/user-shell.js';
 import { issuerYaml, type AuditLine } from '../issuance/harness.js';
 
 export interface Teardown {
@@ -106,12 +107,15 @@ export class Agent {
   readonly knownHosts: string;
   /** Let git probe `pushgate ssh -G` as it does for a user's core.sshCommand. */
   probe = false;
+  /** The agent's PATH: pushgate installed on it. */
+  readonly path: string;
 
   constructor(t: Teardown, readonly serve: Serve, readonly name: string) {
     this.home = tempDir(t, `pushgate-agent-${name}-`);
     this.stateDir = join(this.home, 'pushgate');
     this.knownHosts = join(this.home, 'known_hosts');
     writeFileSync(this.knownHosts, serve.knownHostsLine());
+    this.path = pathWithThisPushgate(t);
   }
 
   /** A file holding a secret, written at run time. */
@@ -130,6 +134,7 @@ export class Agent {
     return {
       ...(this.probe ? {} : { GIT_SSH_VARIANT: 'ssh' }),
       ...process.env,
+      PATH: this.path,
       HOME: this.home,
       PUSHGATE_HOME: this.stateDir,
       // The user's choice of host key checking: strict, against the pinned key.
