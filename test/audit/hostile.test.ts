@@ -104,7 +104,8 @@ t.test('a push whose options, ref name and file names are hostile: stored masked
   }
   const json = pushgateCli(['audit', 'tail', '-n', '5', '--format', 'json', '--config', server.configPath]).stdout;
   const records = json.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditRecord);
-  t.ok(records.some((r) => r.refUpdates?.some((u) => u.ref.includes(bidi))), 'JSON keeps the same value, written as an escape');
+  // The hook refuses the name (ref.name) and records it escaped: the record holds the visible escape, never the character.
+  t.ok(records.some((r) => r.refUpdates?.some((u) => u.ref.includes('\\u{202e}') && !u.ref.includes(bidi))), 'the ref is recorded with its bidi override as a visible escape');
   const report = pushgateCli(['audit', 'report', '--config', server.configPath, '--format', 'json']);
   t.notMatch(report.stdout, RAW_CONTROL);
 });
@@ -129,7 +130,8 @@ t.test('a notification carries the same text masked and escaped', async (t) => {
   t.equal(work.push(['origin', 'main']).code, 0);
   const secret = gh(rng);
   work.commit('ci', { '.github/workflows/ci.yml': 'on: push\n' });
-  const pushed = work.push(['-o', `reason=please ${hiding}approve${clipboard} ${secret}`, 'origin', `HEAD:refs/heads/ci-${bidi}x`], { PUSHGATE_PRINCIPAL: 'agent:bot', PUSHGATE_ROLES: 'agent' });
+  // A bidi character in a ref name is refused outright (ref.name), so it rides in the reason here.
+  const pushed = work.push(['-o', `reason=please ${hiding}approve${clipboard} ${bidi}x ${secret}`, 'origin', 'HEAD:refs/heads/ci-x'], { PUSHGATE_PRINCIPAL: 'agent:bot', PUSHGATE_ROLES: 'agent' });
   t.equal(pushed.result?.decision, 'park', pushed.output);
   const deadline = Date.now() + 60_000;
   while (bodies.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -141,5 +143,6 @@ t.test('a notification carries the same text masked and escaped', async (t) => {
   t.notMatch(event.reason ?? '', RAW_CONTROL, 'no control character in what a consumer shows');
   t.match(event.reason, 'please \\e[8mapprove\\e]52;c;');
   t.match(event.reason, /ghp_…/);
-  t.match(event.updates[0]!.ref, 'ci-\\u{202e}x');
+  t.match(event.reason, '\\u{202e}x', 'the bidi override is shown as an escape');
+  t.equal(event.updates[0]!.ref, 'refs/heads/ci-x');
 });

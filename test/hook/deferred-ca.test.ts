@@ -81,7 +81,8 @@ t.test('audit records reach an HTTPS collector whose CA only the deferred NODE_E
   const tip = work.commit('shipped', { 'c.txt': 'c\n' });
   const pushed = await pushAsync(work, { NODE_EXTRA_CA_CERTS: certPath });
   t.equal(pushed.code, 0, pushed.output);
-  const deadline = Date.now() + 10_000;
+  // A polling limit, not a timing assertion: a loaded machine ships later.
+  const deadline = Date.now() + 60_000;
   while (!bodies.some((b) => b.includes('"push.decision"') && b.includes(tip)) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
