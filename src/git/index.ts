@@ -12,3 +12,6 @@ export { updateRefs, createRef, deleteRef, readRefs, listRefs, type RefUpdate, t
 export { migrateObjects, type MigrateResult } from './migrate.js';
 export { resolveRef, isAncestor, objectType, isBareRepo, objectFormat } from './repo.js';
 export { unquoteGitPath } from './c-quote.js';
+export { listNewObjects, streamObject, type NewObject } from './objects.js';
+export { forEachTreeEntry } from './tree.js';
+export { defaultBranch } from './default-branch.js';

@@ -1,6 +1,7 @@
 import { isConfigError } from '../config/errors.js';
 import type { PushgateConfig } from '../config/index.js';
 import { newCommitGraph, type NewCommitGraph } from '../git/commits.js';
+import { listNewObjects } from '../git/objects.js';
 import { isZeroOid } from '../git/oid.js';
 import { classifyUpdates, parseRefUpdates } from '../policy/classify.js';
 import type { Outcome } from '../policy/decide.js';
@@ -66,8 +67,12 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
   } catch (error) {
     badInput = error;
   }
-  const listing = updates === undefined ? undefined : newCommitGraph(input.gitDir, updates.map((u) => u.newOid), input.env);
+  const tips = updates?.map((u) => u.newOid);
+  const listing = tips === undefined ? undefined : newCommitGraph(input.gitDir, tips, input.env);
   listing?.catch(() => undefined);
+  // Every object the push makes reachable, of any type under any ref, for the content check.
+  const objects = tips === undefined ? undefined : listNewObjects(input.gitDir, tips, input.env);
+  objects?.catch(() => undefined);
   const contentScan = import('./content-scan.js');
   contentScan.catch(() => undefined);
   let config: PushgateConfig;
@@ -80,12 +85,12 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
   }
   const repository = repositoryName(input.gitDir, config);
   try {
-    if (updates === undefined || listing === undefined) {
+    if (updates === undefined || listing === undefined || objects === undefined) {
       return refused(repository, (badInput as Error).message, 'hook.bad-input', 'Push with a git client; the hook reads only git\'s own ref update lines.');
     }
     const pushed = updates;
     const { preloadChecker, scanContent } = await contentScan;
-    const scanning = scanContent(input.gitDir, listing, pushed, config.policy, input.env);
+    const scanning = scanContent(input.gitDir, listing, objects, pushed, config.policy, input.env);
     scanning.catch(() => undefined);
     // Loaded while git works; the content checker's modules first.
     preloadChecker();

@@ -1,6 +1,7 @@
 import type { PolicyConfig } from '../config/index.js';
 // Not the config index: that would load the schema library on every push.
 import { ruleIdMatches } from '../config/rule-ids.js';
+import { ALLOWLIST_CHANGE_RULE } from './allowlist.js';
 import { INCOMPLETE_RULE } from './incomplete.js';
 import type { Decision, Finding, PushOptions, Pusher } from './types.js';
 
@@ -8,9 +9,10 @@ export { INCOMPLETE_RULE };
 
 /**
  * Rules no override or audit mode can soften: the queue's namespace is never
- * writable, and a push that could not be checked is never allowed.
+ * writable, a push that could not be checked is never allowed, and a change
+ * to the allowlist file always waits for a reviewer.
  */
-const FIXED_RULES = new Set(['ref.reserved-namespace', INCOMPLETE_RULE.id]);
+const FIXED_RULES = new Set(['ref.reserved-namespace', INCOMPLETE_RULE.id, ALLOWLIST_CHANGE_RULE.id]);
 
 export interface Outcome {
   decision: Decision;

@@ -1,0 +1,161 @@
+import type { CatFileBatch, GitObject } from '../git/cat-file.js';
+import type { LineFilter } from '../git/diff-parser.js';
+import { streamObject, type NewObject } from '../git/objects.js';
+import { forEachTreeEntry } from '../git/tree.js';
+import type { ContentChecker, TextSource } from '../policy/content.js';
+import { PrintableRuns, printableRuns } from '../scan/strings.js';
+
+/**
+ * What a diff of the new commits shows line by line is checked as the diff
+ * streams. Everything else a push makes reachable is checked here, whole:
+ * blobs the diff did not show as text (binary files, blobs reached only
+ * through a tree, a tag or any other ref), every tree's entry names, every
+ * commit's header and message, every annotated tag's header and annotation.
+ */
+export interface ObjectCheck {
+  gitDir: string;
+  env: NodeJS.ProcessEnv;
+  catFile: CatFileBatch;
+  check: ContentChecker;
+  /** The same cheap first look the diff's lines get (lineMayHoldSecret). */
+  mayHold: LineFilter;
+  /** Blobs whose new lines the diff showed and the checker scanned. */
+  scannedAsLines: ReadonlySet<string>;
+  /** Blobs the diff showed as binary: where (commit, path) the diff saw them. */
+  diffedBinary: ReadonlyMap<string, { commit: string; path: string }>;
+  /** Counts every byte read; throws (BudgetExceeded) when the budget is spent. */
+  spend(bytes: number): void;
+  /** Throws when the time budget ran out. */
+  checkTime(): void;
+}
+
+/** Objects up to this size are read through the long-lived `cat-file --batch`; larger blobs are streamed. */
+const IN_MEMORY_BYTES = 8 * 1024 * 1024;
+/** Reads in flight at once, by bytes and by count: enough to keep git busy, little enough to bound memory. */
+const WINDOW_BYTES = 32 * 1024 * 1024;
+const WINDOW_COUNT = 256;
+/** Tree entry names already scanned are remembered up to this many. */
+const NAMES_REMEMBERED = 65536;
+
+/** Thrown for an object that cannot be checked (a commit or tag larger than memory allows, a tree that does not parse). */
+export class UncheckableObject extends Error {}
+
+export async function checkNewObjects(objects: readonly NewObject[], ctx: ObjectCheck): Promise<void> {
+  const small: NewObject[] = [];
+  const large: NewObject[] = [];
+  for (const object of objects) {
+    if (object.type === 'blob') {
+      if (ctx.scannedAsLines.has(object.oid)) continue;
+      blobRules(object, ctx);
+    }
+    if (object.type === 'blob' && object.size > IN_MEMORY_BYTES) large.push(object);
+    else if (object.size > IN_MEMORY_BYTES) throw new UncheckableObject(`${object.type} ${object.oid} is ${object.size} bytes, more than can be checked`);
+    else small.push(object);
+  }
+  const names = new Set<string>();
+  await readWindowed(small, ctx, (object, data) => {
+    switch (object.type) {
+      case 'commit':
+        headerAndMessage(object.oid, data, '(commit header)', '(commit message)', ctx);
+        break;
+      case 'tag':
+        headerAndMessage(object.oid, data, '(tag header)', '(tag annotation)', ctx);
+        break;
+      case 'tree':
+        treeNames(object, data, names, ctx);
+        break;
+      case 'blob':
+        printableRuns(data, runsTo(blobSource(object, ctx), ctx));
+        break;
+    }
+  });
+  for (const object of large) {
+    ctx.checkTime();
+    ctx.spend(object.size);
+    const runs = new PrintableRuns(runsTo(blobSource(object, ctx), ctx));
+    await streamObject(ctx.gitDir, object.oid, 'blob', (chunk) => {
+      runs.push(chunk);
+      ctx.checkTime();
+    }, ctx.env);
+    runs.end();
+  }
+}
+
+/** The path rules and the size limit for a blob the diff did not show as text. */
+function blobRules(object: NewObject, ctx: ObjectCheck): void {
+  const seen = ctx.diffedBinary.get(object.oid);
+  const path = seen?.path ?? object.name;
+  if (path === '') return;
+  const commit = seen?.commit ?? '';
+  ctx.check.file({ commit, path, status: 'added' });
+  ctx.check.blob(path, commit, object.size);
+}
+
+function blobSource(object: NewObject, ctx: ObjectCheck): TextSource {
+  const seen = ctx.diffedBinary.get(object.oid);
+  const path = seen?.path ?? object.name;
+  if (path === '') return { object: object.oid, path: `(blob ${object.oid.slice(0, 12)})`, pseudo: true };
+  return { object: seen?.commit ?? object.oid, path, pseudo: false };
+}
+
+function runsTo(source: TextSource, ctx: ObjectCheck): (buf: Buffer, start: number, end: number, line: number) => void {
+  return (buf, start, end, line) => {
+    if (ctx.mayHold(buf, start, end)) ctx.check.text(source, line, buf.toString('utf8', start, end));
+  };
+}
+
+/** A commit or tag: its header lines and its message, each scanned as text with its own line numbers. */
+function headerAndMessage(oid: string, data: Buffer, header: string, message: string, ctx: ObjectCheck): void {
+  const blank = data.indexOf('\n\n');
+  const headerEnd = blank < 0 ? data.length : blank;
+  printableRuns(data.subarray(0, headerEnd), runsTo({ object: oid, path: header, pseudo: true }, ctx));
+  if (blank >= 0) printableRuns(data.subarray(blank + 2), runsTo({ object: oid, path: message, pseudo: true }, ctx));
+}
+
+/** Every entry name of a new tree: names of old objects under new trees are new text too. */
+function treeNames(object: NewObject, data: Buffer, names: Set<string>, ctx: ObjectCheck): void {
+  const idBytes = object.oid.length / 2;
+  const prefix = object.name === '' ? '' : `${object.name}/`;
+  try {
+    forEachTreeEntry(data, idBytes, (_mode, start, end) => {
+      if (!ctx.mayHold(data, start, end)) return;
+      const path = prefix + data.toString('utf8', start, end);
+      if (names.has(path)) return;
+      if (names.size >= NAMES_REMEMBERED) names.clear();
+      names.add(path);
+      ctx.check.name(path, object.oid);
+    });
+  } catch (error) {
+    throw new UncheckableObject(`tree ${object.oid}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Reads objects through cat-file with a bounded number of bytes and
+ * requests in flight, handing each to `handle` in order.
+ */
+async function readWindowed(objects: readonly NewObject[], ctx: ObjectCheck, handle: (object: NewObject, data: Buffer) => void): Promise<void> {
+  const inFlight: { object: NewObject; read: Promise<GitObject | null> }[] = [];
+  let flightBytes = 0;
+  let next = 0;
+  const fill = (): void => {
+    while (next < objects.length && inFlight.length < WINDOW_COUNT && (inFlight.length === 0 || flightBytes + objects[next]!.size <= WINDOW_BYTES)) {
+      const object = objects[next++]!;
+      ctx.spend(object.size);
+      const read = ctx.catFile.read(object.oid);
+      read.catch(() => undefined);
+      inFlight.push({ object, read });
+      flightBytes += object.size;
+    }
+  };
+  fill();
+  while (inFlight.length > 0) {
+    const { object, read } = inFlight.shift()!;
+    const data = await read;
+    flightBytes -= object.size;
+    if (data === null) throw new UncheckableObject(`${object.type} ${object.oid} could not be read`);
+    ctx.checkTime();
+    handle(object, data.data);
+    fill();
+  }
+}
