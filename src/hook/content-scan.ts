@@ -157,7 +157,7 @@ export async function scanContent(gitDir: string, listing: Promise<NewCommitGrap
         if (!/^0+$/.test(update.newOid)) check.text({ object: '', path: '(ref name)', pseudo: true }, 0, update.ref);
       }
       await checkNewObjects(await objects, {
-        gitDir, env, catFile, check, mayHold: lineFilter, scannedAsLines, diffedBinary, checkTime: outOfTime,
+        gitDir, env, catFile, check, secretsEnabled: policy.secrets.enabled, mayHold: lineFilter, scannedAsLines, diffedBinary, checkTime: outOfTime,
         spend: (bytes) => {
           progress.addedBytes += bytes;
           if (progress.addedBytes > policy.scan.maxBytes) throw new BudgetExceeded(`more than ${policy.scan.maxBytes} bytes of content`);

@@ -17,6 +17,7 @@ export interface ObjectCheck {
   env: NodeJS.ProcessEnv;
   catFile: CatFileBatch;
   check: ContentChecker;
+  secretsEnabled: boolean;
   /** The same cheap first look the diff's lines get (lineMayHoldSecret). */
   mayHold: LineFilter;
   /** Blobs whose new lines the diff showed and the checker scanned. */
@@ -44,9 +45,12 @@ export async function checkNewObjects(objects: readonly NewObject[], ctx: Object
   const small: NewObject[] = [];
   const large: NewObject[] = [];
   for (const object of objects) {
+    // Trees, commits and tags are read for their text only.
+    if (object.type !== 'blob' && !ctx.secretsEnabled) continue;
     if (object.type === 'blob') {
       if (ctx.scannedAsLines.has(object.oid)) continue;
       blobRules(object, ctx);
+      if (!worthReading(object, ctx)) continue;
     }
     if (object.type === 'blob' && object.size > IN_MEMORY_BYTES) large.push(object);
     else if (object.size > IN_MEMORY_BYTES) throw new UncheckableObject(`${object.type} ${object.oid} is ${object.size} bytes, more than can be checked`);
@@ -83,19 +87,24 @@ export async function checkNewObjects(objects: readonly NewObject[], ctx: Object
 
 /** The path rules and the size limit for a blob the diff did not show as text. */
 function blobRules(object: NewObject, ctx: ObjectCheck): void {
-  const seen = ctx.diffedBinary.get(object.oid);
-  const path = seen?.path ?? object.name;
-  if (path === '') return;
-  const commit = seen?.commit ?? '';
-  ctx.check.file({ commit, path, status: 'added' });
-  ctx.check.blob(path, commit, object.size);
+  const source = blobSource(object, ctx);
+  const commit = ctx.diffedBinary.get(object.oid)?.commit ?? '';
+  if (!source.pseudo) ctx.check.file({ commit, path: source.path, status: 'added' });
+  ctx.check.blob(source.path, commit, object.size);
 }
 
+/** Where a blob's findings point: the diff's commit and path, else the path it was listed under, else the blob itself. */
 function blobSource(object: NewObject, ctx: ObjectCheck): TextSource {
   const seen = ctx.diffedBinary.get(object.oid);
   const path = seen?.path ?? object.name;
   if (path === '') return { object: object.oid, path: `(blob ${object.oid.slice(0, 12)})`, pseudo: true };
   return { object: seen?.commit ?? object.oid, path, pseudo: false };
+}
+
+/** Whether reading a blob can find anything: not when its path is allowlisted or secrets are not scanned. */
+function worthReading(object: NewObject, ctx: ObjectCheck): boolean {
+  const source = blobSource(object, ctx);
+  return source.pseudo ? ctx.secretsEnabled : ctx.check.scansPath(source.path);
 }
 
 function runsTo(source: TextSource, ctx: ObjectCheck): (buf: Buffer, start: number, end: number, line: number) => void {
