@@ -35,6 +35,8 @@ const IN_MEMORY_BYTES = 8 * 1024 * 1024;
 /** Reads in flight at once, by bytes and by count: enough to keep git busy, little enough to bound memory. */
 const WINDOW_BYTES = 32 * 1024 * 1024;
 const WINDOW_COUNT = 256;
+/** Streamed blobs are scanned in pieces of this size. */
+const STREAM_PIECE_BYTES = 4 * 1024 * 1024;
 /** Tree entry names already scanned are remembered up to this many. */
 const NAMES_REMEMBERED = 65536;
 
@@ -69,19 +71,27 @@ export async function checkNewObjects(objects: readonly NewObject[], ctx: Object
         treeNames(object, data, names, ctx);
         break;
       case 'blob':
-        printableRuns(data, runsTo(blobSource(object, ctx), ctx));
+        printableRuns(data, runsTo(blobSource(object, ctx), ctx), { filter: ctx.mayHold });
         break;
     }
   });
   for (const object of large) {
     ctx.checkTime();
     ctx.spend(object.size);
-    const runs = new PrintableRuns(runsTo(blobSource(object, ctx), ctx));
+    const runs = new PrintableRuns(runsTo(blobSource(object, ctx), ctx), { filter: ctx.mayHold });
+    // git writes 64 KiB at a time; larger pieces keep what a run carried over cheap to join.
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
     await streamObject(ctx.gitDir, object.oid, 'blob', (chunk) => {
-      runs.push(chunk);
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes < STREAM_PIECE_BYTES) return;
+      runs.push(Buffer.concat(pending, pendingBytes));
+      pending = [];
+      pendingBytes = 0;
       ctx.checkTime();
     }, ctx.env);
-    runs.end();
+    runs.last(Buffer.concat(pending, pendingBytes));
   }
 }
 
@@ -113,12 +123,19 @@ function runsTo(source: TextSource, ctx: ObjectCheck): (buf: Buffer, start: numb
   };
 }
 
+/** Header lines that name objects by id: git checks they are ids of objects that exist, so they hold no chosen text. */
+const ID_LINE = /^(?:tree|parent|object) (?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
 /** A commit or tag: its header lines and its message, each scanned as text with its own line numbers. */
 function headerAndMessage(oid: string, data: Buffer, header: string, message: string, ctx: ObjectCheck): void {
   const blank = data.indexOf('\n\n');
   const headerEnd = blank < 0 ? data.length : blank;
-  printableRuns(data.subarray(0, headerEnd), runsTo({ object: oid, path: header, pseudo: true }, ctx));
-  if (blank >= 0) printableRuns(data.subarray(blank + 2), runsTo({ object: oid, path: message, pseudo: true }, ctx));
+  const headerRuns = runsTo({ object: oid, path: header, pseudo: true }, ctx);
+  printableRuns(data.subarray(0, headerEnd), (buf, start, end, line) => {
+    if (end - start <= 72 && ID_LINE.test(buf.toString('latin1', start, end))) return;
+    headerRuns(buf, start, end, line);
+  }, { filter: ctx.mayHold });
+  if (blank >= 0) printableRuns(data.subarray(blank + 2), runsTo({ object: oid, path: message, pseudo: true }, ctx), { filter: ctx.mayHold });
 }
 
 /** Every entry name of a new tree: names of old objects under new trees are new text too. */

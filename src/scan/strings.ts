@@ -37,111 +37,170 @@ function printableAscii(b: number): boolean {
   return (b >= 0x20 && b < 0x7f) || b === TAB;
 }
 
-/** Feed chunks with push(), then call end(); runs are handed to the handler as they complete. */
+/*
+ * The searches run as regular expressions over the bytes read as latin1
+ * (one character per byte, so offsets are byte offsets): V8 compiles them
+ * to machine code, several times faster than a loop over the bytes in
+ * JavaScript, and with no warm-up.
+ */
+const compiled = new Map<string, RegExp>();
+/** Compiled once per minimum length; each use sets lastIndex and runs to the end, synchronously. */
+function cached(source: string): RegExp {
+  let regex = compiled.get(source);
+  if (regex === undefined) {
+    regex = new RegExp(source, 'g');
+    compiled.set(source, regex);
+  }
+  return regex;
+}
+const NARROW = (min: number): RegExp => cached(`[\\t\\x20-\\x7e\\x80-\\xff]{${min},}`);
+const WIDE = (min: number): RegExp => cached(`(?:[\\t\\x20-\\x7e]\\x00){${min},}`);
+
+/**
+ * Says whether bytes `[start, end)` could hold a secret at all (the
+ * scanner's prefilter, lineMayHoldSecret). Given one, PrintableRuns skips
+ * every stretch of SEGMENT bytes in which it finds nothing: random bytes
+ * (compressed images, archives) hold a short printable run every few dozen
+ * bytes, and most of the cost would be handing each one over.
+ */
+export type SegmentFilter = (buf: Buffer, start: number, end: number) => boolean;
+
+const SEGMENT = 64 * 1024;
+/** Segments are looked at with this much of the next one, so that a keyword or an encoded value across the border is seen (longest keyword: 27 bytes; encoded values: 24). */
+const SEGMENT_OVERLAP = 256;
+
+/** Feed chunks with push(), then call end() (or the last chunk with last()); runs are handed to the handler as they complete. */
 export class PrintableRuns {
+  /** Line of the first byte of `carry` (or of the next chunk when there is none). */
   private line = 1;
-  /** The unfinished run of the previous chunk(s), and the line it started on. */
-  private carry: Buffer[] = [];
-  private carryBytes = 0;
-  private carryLine = 1;
-  /** UTF-16: characters confirmed so far (ASCII), and whether a character waits for its NUL. */
-  private wide: number[] = [];
-  private wideLine = 1;
-  private pendingChar = -1;
+  /** The end of the previous chunk(s) that may continue a run: no LF inside. */
+  private carry: Buffer | undefined;
+  private readonly narrow: RegExp;
+  private readonly wide: RegExp;
+  /** Line counting inside one scan: the line at byte `lineAt`. */
+  private lineAt = 0;
+  private lineNo = 1;
 
   constructor(
     private readonly onRun: RunHandler,
-    private readonly minRun = MIN_RUN,
-  ) {}
+    private readonly options: { minRun?: number; filter?: SegmentFilter } = {},
+  ) {
+    this.narrow = NARROW(options.minRun ?? MIN_RUN);
+    this.wide = WIDE(options.minRun ?? MIN_RUN);
+  }
 
   push(chunk: Buffer): void {
-    const n = chunk.length;
-    let start = -1;
-    if (this.carryBytes > 0) start = 0;
-    for (let i = 0; i < n; i++) {
-      const b = chunk[i]!;
-      this.wideByte(b);
-      if (printable(b)) {
-        if (start < 0) {
-          start = i;
-          this.carryLine = this.line;
-        }
-        if (this.carryBytes + (i + 1 - start) >= MAX_RUN) {
-          this.emitLong(chunk, start, i + 1);
-          // The run goes on as the kept tail (in the carry) and what follows i.
-          start = i + 1;
-        }
-        continue;
-      }
-      if (start >= 0) this.finish(chunk, start, i);
-      start = -1;
-      if (b === LF) this.line += 1;
+    const data = this.carry === undefined ? chunk : Buffer.concat([this.carry, chunk]);
+    const keep = keepFrom(data);
+    if (data.length - keep <= MAX_RUN) {
+      this.scan(data, keep);
+      this.carry = keep < data.length ? Buffer.from(data.subarray(keep)) : undefined;
+      return;
     }
-    if (start >= 0) {
-      this.carry.push(Buffer.from(chunk.subarray(start)));
-      this.carryBytes += n - start;
-    }
+    // The trailing run is already longer than a piece: report it now and
+    // carry only its last bytes, read again with what follows (the tail
+    // holds no LF, so the line count stays right).
+    this.scan(data, data.length);
+    this.carry = Buffer.from(data.subarray(data.length - RUN_OVERLAP));
+  }
+
+  /** The last chunk: push() and end() in one, without looking for a tail to carry. */
+  last(chunk: Buffer): void {
+    const data = this.carry === undefined ? chunk : Buffer.concat([this.carry, chunk]);
+    this.carry = undefined;
+    this.scan(data, data.length);
   }
 
   end(): void {
-    if (this.carryBytes > 0) this.finish(Buffer.alloc(0), 0, 0);
-    this.endWide();
+    const data = this.carry;
+    this.carry = undefined;
+    if (data !== undefined) this.scan(data, data.length);
   }
 
-  private finish(chunk: Buffer, start: number, end: number): void {
-    if (this.carryBytes === 0) {
-      if (end - start >= this.minRun) this.onRun(chunk, start, end, this.carryLine);
-      return;
-    }
-    const whole = Buffer.concat([...this.carry, chunk.subarray(start, end)]);
-    this.carry = [];
-    this.carryBytes = 0;
-    if (whole.length >= this.minRun) this.onRun(whole, 0, whole.length, this.carryLine);
-  }
-
-  /** A run reached MAX_RUN: report it, and keep its last RUN_OVERLAP bytes as the start of the next piece. */
-  private emitLong(chunk: Buffer, start: number, end: number): void {
-    const whole = this.carryBytes === 0 ? chunk.subarray(start, end) : Buffer.concat([...this.carry, chunk.subarray(start, end)]);
-    this.onRun(whole, 0, whole.length, this.carryLine);
-    const tail = Buffer.from(whole.subarray(whole.length - RUN_OVERLAP));
-    this.carry = [tail];
-    this.carryBytes = tail.length;
-  }
-
-  private wideByte(b: number): void {
-    if (this.pendingChar >= 0) {
-      if (b === 0) {
-        if (this.wide.length === 0) this.wideLine = this.line;
-        this.wide.push(this.pendingChar);
-        this.pendingChar = -1;
-        if (this.wide.length >= MAX_RUN) {
-          this.emitWide();
-          this.wide = this.wide.slice(-RUN_OVERLAP);
-        }
-        return;
+  /** Reports the runs in data[0..upTo), then moves the line count to upTo. */
+  private scan(data: Buffer, upTo: number): void {
+    const text = data.toString('latin1', 0, upTo);
+    this.lineAt = 0;
+    this.lineNo = this.line;
+    const filter = this.options.filter;
+    if (filter === undefined) this.runs(data, text, this.narrow, 0, upTo);
+    else {
+      // Narrow runs only where the filter finds something, each run whole.
+      let done = 0;
+      for (let segment = 0; segment < upTo; segment += SEGMENT) {
+        if (!filter(data, segment, Math.min(upTo, segment + SEGMENT + SEGMENT_OVERLAP))) continue;
+        let from = Math.max(segment, done);
+        while (from > done && printable(data[from - 1]!)) from--;
+        let to = Math.min(upTo, segment + SEGMENT);
+        while (to < upTo && printable(data[to]!)) to++;
+        if (to > from) this.runs(data, text, this.narrow, from, to);
+        done = Math.max(done, to);
       }
-      // The character had no NUL after it: the UTF-16 run, if any, ended before it.
-      this.pendingChar = -1;
-      this.endWide();
     }
-    if (printableAscii(b)) this.pendingChar = b;
-    else this.endWide();
+    // UTF-16 runs hide keywords behind NUL bytes, so no filter: they are rare in anything but UTF-16 text.
+    const nul = data.indexOf(0);
+    if (nul >= 0 && nul < upTo) {
+      this.lineAt = 0;
+      this.lineNo = this.line;
+      this.runs(data, text, this.wide, 0, upTo);
+    }
+    this.line += countLf(data, 0, upTo);
   }
 
-  private endWide(): void {
-    if (this.wide.length >= this.minRun) this.emitWide();
-    this.wide = [];
+  /** The runs `pattern` finds in text[from..to) (no run crosses either end). */
+  private runs(data: Buffer, text: string, pattern: RegExp, from: number, to: number): void {
+    const wide = pattern === this.wide;
+    pattern.lastIndex = from;
+    for (let match = pattern.exec(text); match !== null && match.index < to; match = pattern.exec(text)) {
+      const start = match.index;
+      const end = start + match[0].length;
+      this.lineNo += countLf(data, this.lineAt, start);
+      this.lineAt = start;
+      if (wide) this.emitWide(data, start, end, this.lineNo);
+      else this.emit(data, start, end, this.lineNo);
+    }
   }
 
-  private emitWide(): void {
-    const bytes = Buffer.from(this.wide);
-    this.onRun(bytes, 0, bytes.length, this.wideLine);
+  /** A run, in pieces of at most MAX_RUN bytes that overlap. */
+  private emit(data: Buffer, start: number, end: number, line: number): void {
+    for (let from = start; ; from += MAX_RUN - RUN_OVERLAP) {
+      const to = Math.min(end, from + MAX_RUN);
+      this.onRun(data, from, to, line);
+      if (to === end) return;
+    }
+  }
+
+  /** A UTF-16 run: its characters without the NUL bytes. */
+  private emitWide(data: Buffer, start: number, end: number, line: number): void {
+    const chars = Buffer.allocUnsafe((end - start) >> 1);
+    for (let i = 0; i < chars.length; i++) chars[i] = data[start + 2 * i]!;
+    this.emit(chars, 0, chars.length, line);
   }
 }
 
+function countLf(data: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let i = data.indexOf(LF, from); i >= 0 && i < to; i = data.indexOf(LF, i + 1)) n++;
+  return n;
+}
+
+/**
+ * Where the part of `data` starts that a following chunk could extend: the
+ * trailing printable run, the trailing UTF-16 run, and whatever run the
+ * earlier of the two cuts through. Everything before it is final.
+ */
+function keepFrom(data: Buffer): number {
+  let narrow = data.length;
+  while (narrow > 0 && printable(data[narrow - 1]!)) narrow--;
+  let wide = data.length;
+  if (wide > 0 && printableAscii(data[wide - 1]!)) wide--;
+  while (wide >= 2 && data[wide - 1] === 0 && printableAscii(data[wide - 2]!)) wide -= 2;
+  let keep = Math.min(narrow, wide);
+  while (keep > 0 && printable(data[keep - 1]!)) keep--;
+  return keep;
+}
+
 /** Every run of `data` (one buffer), as PrintableRuns reports them. */
-export function printableRuns(data: Buffer, onRun: RunHandler, minRun = MIN_RUN): void {
-  const runs = new PrintableRuns(onRun, minRun);
-  runs.push(data);
-  runs.end();
+export function printableRuns(data: Buffer, onRun: RunHandler, options: { minRun?: number; filter?: SegmentFilter } = {}): void {
+  new PrintableRuns(onRun, options).last(data);
 }

@@ -1,5 +1,7 @@
 import t from 'tap';
+import { lineMayHoldSecret } from '../../src/scan/scanner.js';
 import { MAX_RUN, PrintableRuns, printableRuns, RUN_OVERLAP } from '../../src/scan/strings.js';
+import { gh } from './fixtures.js';
 import { Rng } from './fixtures.js';
 
 function runs(data: Buffer, chunkSize = data.length || 1): { text: string; line: number }[] {
@@ -63,4 +65,23 @@ t.test('a run longer than MAX_RUN comes in overlapping pieces: nothing at a boun
   for (let at = 0; at < long.length; at += 65536) extractor.push(long.subarray(at, at + 65536));
   extractor.end();
   t.ok(streamed.some((p) => p.includes(marker)), 'streamed in chunks too');
+});
+
+t.test('with the prefilter, random bytes are skipped and a token anywhere is still found whole', async (t) => {
+  const rng = new Rng(11);
+  for (const at of [0, 65536 - 10, 65536 + 100, 3 * 65536 - 3, 4 * 65536 - 40]) {
+    const token = gh(rng);
+    const data = Buffer.concat([rng.bytes(at), Buffer.from(`\0${token}\0`), rng.bytes(4 * 65536 - at)]);
+    const found: string[] = [];
+    printableRuns(data, (buf, start, end) => found.push(buf.toString('latin1', start, end)), { filter: lineMayHoldSecret });
+    t.ok(found.some((run) => run.includes(token)), `token at ${at}`);
+    let all = 0;
+    printableRuns(data, () => all++);
+    t.ok(found.length < all / 2, `fewer runs handed over (${found.length} of ${all})`);
+    const streamed: string[] = [];
+    const extractor = new PrintableRuns((buf, start, end) => streamed.push(buf.toString('latin1', start, end)), { filter: lineMayHoldSecret });
+    for (let from = 0; from < data.length; from += 50_000) extractor.push(data.subarray(from, from + 50_000));
+    extractor.end();
+    t.ok(streamed.some((run) => run.includes(token)), `token at ${at}, streamed`);
+  }
 });
