@@ -65,8 +65,8 @@ const WIDE = (min: number): RegExp => cached(`(?:[\\t\\x20-\\x7e]\\x00){${min},}
  */
 export type SegmentFilter = (buf: Buffer, start: number, end: number) => boolean;
 
-const SEGMENT = 64 * 1024;
-/** Segments are looked at with this much of the next one, so that a keyword or an encoded value across the border is seen (longest keyword: 27 bytes; encoded values: 24). */
+const SEGMENT = 4096;
+/** Segments are looked at with this much of the next one, so that a keyword or an encoded value across the border is seen (longest keyword: 27 bytes; encoded values: 24). Small segments: some keywords are two or three bytes long, and random bytes hold one every few dozen KiB. */
 const SEGMENT_OVERLAP = 256;
 
 /** Feed chunks with push(), then call end() (or the last chunk with last()); runs are handed to the handler as they complete. */
