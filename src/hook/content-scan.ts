@@ -7,6 +7,7 @@ import { defaultBranch } from '../git/default-branch.js';
 import type { LineFilter } from '../git/diff-parser.js';
 import { startDiff, type DiffRun } from '../git/diff-stream.js';
 import type { NewObject } from '../git/objects.js';
+import type { ObjectCheck } from './object-scan.js';
 import { runGit } from '../git/run.js';
 import { chooseAllowlistSource, EMPTY_ALLOWLIST, isTrustedBranch, needsDefaultBranch, parseRepoAllowlist, type RepoAllowlist } from '../policy/allowlist.js';
 import { INCOMPLETE_RULE } from '../policy/incomplete.js';
@@ -121,7 +122,7 @@ export async function scanContent(gitDir: string, listing: Promise<NewCommitGrap
     const { commits, merges } = graph;
     const sizes = new StreamedBlobSizes(catFile, gitDir, env, merges, commits);
     try {
-      const [[{ ContentChecker }, { lineMayHoldSecret, SecretScanner }, { checkNewObjects }], found] = await Promise.all([modules, allowlisted]);
+      const [[{ ContentChecker }, { lineMayHoldSecret, SecretScanner }, { checkObjectText, checkUnshownBlobs }], found] = await Promise.all([modules, allowlisted]);
       const progress = { addedBytes: 0 };
       const lineFilter: LineFilter = policy.secrets.enabled ? lineMayHoldSecret : () => false;
       const events = diff.events({ lineFilter, progress });
@@ -138,6 +139,16 @@ export async function scanContent(gitDir: string, listing: Promise<NewCommitGrap
       // Blobs whose new lines this diff scans need no second look; binary ones do.
       const scannedAsLines = new Set<string>();
       const diffedBinary = new Map<string, { commit: string; path: string }>();
+      const objectCheck: ObjectCheck = {
+        gitDir, env, catFile, check, secretsEnabled: policy.secrets.enabled, mayHold: lineFilter, scannedAsLines, diffedBinary, checkTime: outOfTime,
+        spend: (bytes) => {
+          progress.addedBytes += bytes;
+          if (progress.addedBytes > policy.scan.maxBytes) throw new BudgetExceeded(`more than ${policy.scan.maxBytes} bytes of content`);
+        },
+      };
+      // Commit messages, tag annotations and tree entry names, while the diff streams.
+      const texts = objects.then((list) => checkObjectText(list, objectCheck));
+      texts.catch(() => undefined);
       for await (const batch of events) {
         for (const event of batch) {
           if (event.kind === 'file') {
@@ -156,13 +167,8 @@ export async function scanContent(gitDir: string, listing: Promise<NewCommitGrap
       for (const update of updates) {
         if (!/^0+$/.test(update.newOid)) check.text({ object: '', path: '(ref name)', pseudo: true }, 0, update.ref);
       }
-      await checkNewObjects(await objects, {
-        gitDir, env, catFile, check, secretsEnabled: policy.secrets.enabled, mayHold: lineFilter, scannedAsLines, diffedBinary, checkTime: outOfTime,
-        spend: (bytes) => {
-          progress.addedBytes += bytes;
-          if (progress.addedBytes > policy.scan.maxBytes) throw new BudgetExceeded(`more than ${policy.scan.maxBytes} bytes of content`);
-        },
-      });
+      await texts;
+      await checkUnshownBlobs(await objects, objectCheck);
       return { findings: check.finish(), notes };
     } finally {
       // Stops git when the budget ran out mid-stream.

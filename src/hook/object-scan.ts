@@ -43,38 +43,40 @@ const NAMES_REMEMBERED = 65536;
 /** Thrown for an object that cannot be checked (a commit or tag larger than memory allows, a tree that does not parse). */
 export class UncheckableObject extends Error {}
 
-export async function checkNewObjects(objects: readonly NewObject[], ctx: ObjectCheck): Promise<void> {
+/**
+ * The text of every new commit, annotated tag and tree (headers, messages,
+ * annotations, entry names). Needs nothing from the diff, so it runs while
+ * the diff streams.
+ */
+export async function checkObjectText(objects: readonly NewObject[], ctx: ObjectCheck): Promise<void> {
+  if (!ctx.secretsEnabled) return;
+  const texts = objects.filter((object) => object.type !== 'blob');
+  for (const object of texts) {
+    if (object.size > IN_MEMORY_BYTES) throw new UncheckableObject(`${object.type} ${object.oid} is ${object.size} bytes, more than can be checked`);
+  }
+  const names = new Set<string>();
+  await readWindowed(texts, ctx, (object, data) => {
+    if (object.type === 'commit') headerAndMessage(object.oid, data, '(commit header)', '(commit message)', ctx);
+    else if (object.type === 'tag') headerAndMessage(object.oid, data, '(tag header)', '(tag annotation)', ctx);
+    else treeNames(object, data, names, ctx);
+  });
+}
+
+/**
+ * Every new blob the diff did not show as text, whole: binary files, blobs
+ * reached only through a tree, a tag or any other ref. Call once the diff
+ * has been read (ctx.scannedAsLines and ctx.diffedBinary are complete).
+ */
+export async function checkUnshownBlobs(objects: readonly NewObject[], ctx: ObjectCheck): Promise<void> {
   const small: NewObject[] = [];
   const large: NewObject[] = [];
   for (const object of objects) {
-    // Trees, commits and tags are read for their text only.
-    if (object.type !== 'blob' && !ctx.secretsEnabled) continue;
-    if (object.type === 'blob') {
-      if (ctx.scannedAsLines.has(object.oid)) continue;
-      blobRules(object, ctx);
-      if (!worthReading(object, ctx)) continue;
-    }
-    if (object.type === 'blob' && object.size > IN_MEMORY_BYTES) large.push(object);
-    else if (object.size > IN_MEMORY_BYTES) throw new UncheckableObject(`${object.type} ${object.oid} is ${object.size} bytes, more than can be checked`);
-    else small.push(object);
+    if (object.type !== 'blob' || ctx.scannedAsLines.has(object.oid)) continue;
+    blobRules(object, ctx);
+    if (!worthReading(object, ctx)) continue;
+    (object.size > IN_MEMORY_BYTES ? large : small).push(object);
   }
-  const names = new Set<string>();
-  await readWindowed(small, ctx, (object, data) => {
-    switch (object.type) {
-      case 'commit':
-        headerAndMessage(object.oid, data, '(commit header)', '(commit message)', ctx);
-        break;
-      case 'tag':
-        headerAndMessage(object.oid, data, '(tag header)', '(tag annotation)', ctx);
-        break;
-      case 'tree':
-        treeNames(object, data, names, ctx);
-        break;
-      case 'blob':
-        printableRuns(data, runsTo(blobSource(object, ctx), ctx), { filter: ctx.mayHold });
-        break;
-    }
-  });
+  await readWindowed(small, ctx, (object, data) => printableRuns(data, runsTo(blobSource(object, ctx), ctx), { filter: ctx.mayHold }));
   for (const object of large) {
     ctx.checkTime();
     ctx.spend(object.size);
@@ -140,6 +142,8 @@ function headerAndMessage(oid: string, data: Buffer, header: string, message: st
 
 /** Every entry name of a new tree: names of old objects under new trees are new text too. */
 function treeNames(object: NewObject, data: Buffer, names: Set<string>, ctx: ObjectCheck): void {
+  // Names are most of a tree's bytes: one look at all of them usually says there is nothing to scan.
+  if (!ctx.mayHold(data, 0, data.length)) return;
   const idBytes = object.oid.length / 2;
   const prefix = object.name === '' ? '' : `${object.name}/`;
   try {

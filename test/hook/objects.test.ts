@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { testServer, WorkTree, type Pushed } from '../helpers/git-server.js';
-import { BLOCKING_LIMIT, run } from '../helpers/tools.js';
+import { BLOCKING_LIMIT, requireTool, run } from '../helpers/tools.js';
 import { awsKeyId, gh, Rng, slackBot } from '../scan/fixtures.js';
 
 const rng = new Rng(0x0b1ec75);
@@ -137,6 +137,13 @@ t.test('commit messages, commit headers and tag annotations are scanned as text'
   work.git('tag', '-d', 'v-annotated');
 });
 
+t.test('a git note holding a token is denied', async (t) => {
+  const token = slackBot(rng);
+  work.git('notes', 'add', '-m', `deployed with ${token}`, 'HEAD');
+  refused(t, work.push(['origin', 'refs/notes/commits']), 'deny', 'secret.', [token], ['refs/notes/commits']);
+  work.git('update-ref', '-d', 'refs/notes/commits');
+});
+
 t.test('a ref name holding a token is denied', async (t) => {
   const token = gh(rng);
   const pushed = work.push(['origin', `HEAD:refs/heads/${token}`]);
@@ -183,7 +190,17 @@ t.test('a binary file past the size cap is never silently allowed', async (t) =>
   resetToRemote();
 });
 
-t.test('clean objects of every kind are allowed', async (t) => {
+t.test('clean objects of every kind are allowed, signed commits and tags included', async (t) => {
+  requireTool('ssh-keygen', 'openssh-client');
+  const key = join(work.path, '.git', 'signing-key');
+  run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'signer', '-f', key]);
+  work.git('config', 'gpg.format', 'ssh');
+  work.git('config', 'user.signingkey', key);
+  work.git('commit', '--quiet', '--allow-empty', '-S', '-m', 'signed commit');
+  work.git('tag', '-s', '-m', 'signed tag', 'v-signed');
+  t.match(work.git('cat-file', 'commit', 'HEAD'), /BEGIN SSH SIGNATURE/);
+  const signed = work.push(['origin', 'main', 'refs/tags/v-signed']);
+  t.equal(signed.result?.decision, 'allow', signed.output);
   const clean = blob('just text\n');
   t.equal(work.push(['origin', `${clean}:refs/tags/clean-blob`]).code, 0);
   t.equal(work.push(['origin', `${tree({ 'a.txt': 'a\n' })}:refs/trees/clean`]).code, 0);
