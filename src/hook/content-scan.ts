@@ -9,24 +9,24 @@ import { startDiff, type DiffRun } from '../git/diff-stream.js';
 import type { NewObject } from '../git/objects.js';
 import type { ObjectCheck } from './object-scan.js';
 import { runGit } from '../git/run.js';
-import { chooseAllowlistSource, EMPTY_ALLOWLIST, isTrustedBranch, needsDefaultBranch, parseRepoAllowlist, type RepoAllowlist } from '../policy/allowlist.js';
+import { ALLOWLIST_CHANGE_RULE, allowlistChangeFinding, chooseAllowlistSource, EMPTY_ALLOWLIST, isTrustedBranch, needsDefaultBranch, parseRepoAllowlist, trustedUpdates, type RepoAllowlist } from '../policy/allowlist.js';
 import { INCOMPLETE_RULE } from '../policy/incomplete.js';
 import type { Finding, RefUpdate } from '../policy/types.js';
 
 /** Thrown inside the scan when the budget runs out; becomes a scan.incomplete finding. */
 class BudgetExceeded extends Error {}
 
+type DefaultBranch = { ref: string; commit: string } | null;
+
 /**
  * The repository allowlist file, read only from a trusted branch as it was
  * before the push (see chooseAllowlistSource): never from the pushed
  * objects, never from a ref outside refs/heads/.
  */
-async function repoAllowlist(catFile: CatFileBatch, gitDir: string, updates: readonly RefUpdate[], config: PolicyConfig['allowlist'], env: NodeJS.ProcessEnv): Promise<{ allowlist: RepoAllowlist; notes: string[] }> {
+async function repoAllowlist(catFile: CatFileBatch, gitDir: string, updates: readonly RefUpdate[], config: PolicyConfig['allowlist'], head: Promise<DefaultBranch>, env: NodeJS.ProcessEnv): Promise<{ allowlist: RepoAllowlist; notes: string[] }> {
   const file = config.repoFile;
   if (file === null) return { allowlist: EMPTY_ALLOWLIST, notes: [] };
-  const trusted = config.trustedRefs;
-  const head = needsDefaultBranch(updates, trusted) ? await defaultBranch(gitDir, (ref) => isTrustedBranch(ref, trusted), env) : null;
-  const source = chooseAllowlistSource(updates, head, trusted);
+  const source = chooseAllowlistSource(updates, await head, config.trustedRefs);
   const notes = source.note === undefined ? [] : [`${file} not used: ${source.note}`];
   if (source.commit === null) return { allowlist: EMPTY_ALLOWLIST, notes };
   const text = await fileAt(catFile, gitDir, `${source.commit}:${file}`, env);
@@ -34,6 +34,21 @@ async function repoAllowlist(catFile: CatFileBatch, gitDir: string, updates: rea
   const { allowlist, problem } = await parseRepoAllowlist(text);
   if (problem) notes.push(`${file} at ${source.commit.slice(0, 12)} ignored: ${problem}`);
   return { allowlist, notes };
+}
+
+/**
+ * A trusted branch whose allowlist file the push changes, however the new
+ * version arrives (see trustedUpdates): compared by object id, before and after.
+ */
+async function allowlistChanges(catFile: CatFileBatch, updates: readonly RefUpdate[], config: PolicyConfig['allowlist'], head: Promise<DefaultBranch>): Promise<Finding[]> {
+  const file = config.repoFile;
+  if (file === null || !updates.some((u) => isTrustedBranch(u.ref, config.trustedRefs))) return [];
+  const at = async (commit: string | null): Promise<string | null> => (commit === null ? null : (await catFile.info(`${commit}:${file}`))?.oid ?? null);
+  const compared = await Promise.all(trustedUpdates(updates, await head, config.trustedRefs).map(async (u) => {
+    const [after, before] = await Promise.all([at(u.commit), at(u.base)]);
+    return after !== null && after !== before ? [allowlistChangeFinding(u.ref, u.commit, file)] : [];
+  }));
+  return compared.flat();
 }
 
 /**
@@ -107,8 +122,13 @@ export async function scanContent(gitDir: string, listing: Promise<NewCommitGrap
     // Every git process starts before anything is scanned: the allowlist (with
     // the listings of new commits and objects), then the diff and the sizes of the blobs it names.
     const catFile = new CatFileBatch(gitDir, env);
-    const allowlisted = repoAllowlist(catFile, gitDir, updates, policy.allowlist, env);
+    const trusted = policy.allowlist.trustedRefs;
+    const head = policy.allowlist.repoFile !== null && needsDefaultBranch(updates, trusted) ? defaultBranch(gitDir, (ref) => isTrustedBranch(ref, trusted), env) : Promise.resolve(null);
+    head.catch(() => undefined);
+    const allowlisted = repoAllowlist(catFile, gitDir, updates, policy.allowlist, head, env);
     allowlisted.catch(() => undefined);
+    const allowlistChanged = allowlistChanges(catFile, updates, policy.allowlist, head);
+    allowlistChanged.catch(() => undefined);
     let graph: NewCommitGraph;
     let diff: DiffRun;
     try {
@@ -169,7 +189,10 @@ export async function scanContent(gitDir: string, listing: Promise<NewCommitGrap
       }
       await texts;
       await checkUnshownBlobs(await objects, objectCheck);
-      return { findings: check.finish(), notes };
+      // One allowlist.changed finding is enough: the diff's names the commit and path, this one the branch.
+      const findings = check.finish();
+      const changed = findings.some((f) => f.ruleId === ALLOWLIST_CHANGE_RULE.id) ? [] : await allowlistChanged;
+      return { findings: [...findings, ...changed], notes };
     } finally {
       // Stops git when the budget ran out mid-stream.
       diff.stop();

@@ -1,4 +1,5 @@
 import { minimatch } from 'minimatch';
+import type { Finding } from './types.js';
 
 /** What a repository's `.pushgate/allowlist.yaml` may hold. */
 export interface RepoAllowlist {
@@ -116,4 +117,30 @@ export function needsDefaultBranch(updates: readonly { oldOid: string; newOid: s
 
 function isZero(oid: string): boolean {
   return /^0+$/.test(oid);
+}
+
+/**
+ * The updates of trusted branches whose allowlist file must be compared
+ * before and after: its blob at `commit` against its blob at `base` (the
+ * branch's old value; for a new branch the default branch, when trusted;
+ * else nothing). A file that differs parks (ALLOWLIST_CHANGE_RULE) however
+ * it arrives — a new commit, a fast-forward or merge bringing an older
+ * commit from any other ref, a branch created from one. Removing it does not.
+ */
+export function trustedUpdates(
+  updates: readonly { oldOid: string; newOid: string; ref: string }[],
+  defaultBranch: { ref: string; commit: string } | null,
+  trustedRefs: readonly string[],
+): { ref: string; commit: string; base: string | null }[] {
+  const fallback = defaultBranch !== null && isTrustedBranch(defaultBranch.ref, trustedRefs) ? defaultBranch.commit : null;
+  return updates
+    .filter((u) => !isZero(u.newOid) && isTrustedBranch(u.ref, trustedRefs))
+    .map((u) => ({ ref: u.ref, commit: u.newOid, base: isZero(u.oldOid) ? fallback : u.oldOid }));
+}
+
+/** The finding for a trusted branch whose allowlist file a push changes. */
+export function allowlistChangeFinding(ref: string, commit: string, path: string): Finding {
+  return {
+    ruleId: ALLOWLIST_CHANGE_RULE.id, title: `${ALLOWLIST_CHANGE_RULE.title} on a trusted branch`, action: 'park', mode: 'enforce', ref, commit, path, fix: ALLOWLIST_CHANGE_RULE.fix,
+  };
 }

@@ -149,6 +149,30 @@ t.test('HEAD naming a non-branch, a missing branch, or a branch outside trustedR
   work.git('checkout', '--quiet', 'main');
 });
 
+t.test('an allowlist from another ref reaching a trusted branch through existing commits parks', async (t) => {
+  // An unreviewed allowlist on some other ref (an older server, a tool): a
+  // fast-forward, a merge or a new trusted branch would bring it along
+  // without any new commit touching the file.
+  const planted = plant('refs/allow/legacy', { [ALLOWLIST]: ALLOW_ALL });
+  const parks = (t: Test, pushed: Pushed, ref: string): void => {
+    t.equal(pushed.result?.decision, 'park', pushed.output.slice(0, 1500));
+    t.ok(pushed.result?.findings.some((f) => f.rule === 'allowlist.changed'), 'allowlist.changed');
+    t.not(serverRef(ref), planted, `${ref} did not take the allowlist`);
+  };
+  work.git('fetch', '--quiet', 'origin', '+refs/allow/legacy:refs/remotes/origin/legacy');
+  parks(t, work.push(['origin', `${planted}:refs/heads/main`]), 'refs/heads/main');
+  work.git('checkout', '--quiet', '-B', 'merging', base);
+  work.git('merge', '--quiet', '--no-ff', '--no-edit', 'origin/legacy');
+  parks(t, work.push(['origin', 'HEAD:refs/heads/main']), 'refs/heads/main');
+  parks(t, work.push(['origin', `${planted}:refs/heads/release/9`]), 'refs/heads/release/9');
+  // The same commits on an untrusted branch are no change to a trusted allowlist.
+  const feature = work.push(['origin', `${planted}:refs/heads/legacy-copy`]);
+  t.equal(feature.result?.decision, 'allow', feature.output.slice(0, 1500));
+  serverGit('update-ref', '-d', 'refs/heads/legacy-copy');
+  serverGit('update-ref', '-d', 'refs/allow/legacy');
+  work.git('checkout', '--quiet', 'main');
+});
+
 t.test('config: only refs/heads/ patterns can be trusted', async (t) => {
   server.setConfig(['policy', 'allowlist', 'trustedRefs'], ['refs/tags/*']);
   const pushed = work.push(['origin', 'HEAD:refs/heads/anything']);

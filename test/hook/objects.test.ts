@@ -137,6 +137,18 @@ t.test('commit messages, commit headers and tag annotations are scanned as text'
   work.git('tag', '-d', 'v-annotated');
 });
 
+t.test('a replace ref cannot make the scanner read a clean commit in place of the pushed one', async (t) => {
+  const token = gh(rng);
+  const dirty = work.commit('dirty', { 'dirty.txt': `token ${token}\n` });
+  resetToRemote();
+  const clean = work.commit('clean', { 'clean.txt': 'clean\n' });
+  resetToRemote();
+  t.equal(work.push(['origin', `${clean}:refs/replace/${dirty}`]).code, 0, 'the replace ref itself is clean');
+  work.git('reset', '--quiet', '--hard', dirty);
+  refused(t, work.push(['origin', 'main']), 'deny', 'secret.github-token', [token], []);
+  resetToRemote();
+});
+
 t.test('a git note holding a token is denied', async (t) => {
   const token = slackBot(rng);
   work.git('notes', 'add', '-m', `deployed with ${token}`, 'HEAD');
