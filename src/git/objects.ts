@@ -1,7 +1,7 @@
 import { DEFAULT_EXCLUDED_REFS, uniqueTips, type NewCommitsOptions } from './commits.js';
-import { GitError } from './errors.js';
-import { failure, spawnGit } from './run.js';
-import type { ObjectType } from './cat-file.js';
+import { CatFileBatch, type ObjectType } from './cat-file.js';
+import { describeCommand, GitError } from './errors.js';
+import { failure, runGitOrThrow, spawnGit } from './run.js';
 
 /** One object a push makes reachable that no existing ref reached before. */
 export interface NewObject {
@@ -18,58 +18,58 @@ export interface NewObject {
   name: string;
 }
 
-const LINE = /^([0-9a-f]{40}|[0-9a-f]{64}) (blob|tree|commit|tag) (\d+) ?(.*)$/;
-const FORMAT = '%(objectname) %(objecttype) %(objectsize) %(rest)';
+/** A line of `rev-list --objects`: a commit is its id alone; anything else is its id, a space and a name (maybe empty). */
+export interface ListedObject {
+  oid: string;
+  /** null for a commit. */
+  name: string | null;
+}
+
+const LISTED = /^([0-9a-f]{40}|[0-9a-f]{64})(?: (.*))?$/;
 
 /**
  * Every object a push makes reachable and no existing ref did: commits,
  * trees, blobs and annotated tags, whatever the type of the pushed tips and
- * whatever the ref namespace (`git rev-list --objects --stdin --not --all`,
- * typed and sized by `git cat-file --batch-check`, which reads rev-list's
- * output as it comes). Refs under `excludeRefs` (default refs/pushgate/*)
- * do not count as existing: an object that is only parked is not accepted.
- * All-zero tips (deletions) are skipped. Run it with the hook's environment
- * so the quarantined objects are visible.
+ * whatever the ref namespace (`git rev-list --objects --stdin --not --all`).
+ * Refs under `excludeRefs` (default refs/pushgate/*) do not count as
+ * existing: an object that is only parked is not accepted. All-zero tips
+ * (deletions) are skipped. Run it with the hook's environment so the
+ * quarantined objects are visible. typeObjects() adds types and sizes.
  */
-export async function listNewObjects(gitDir: string, tips: readonly string[], env?: NodeJS.ProcessEnv, options: NewCommitsOptions = {}): Promise<NewObject[]> {
+export async function listNewObjectNames(gitDir: string, tips: readonly string[], env?: NodeJS.ProcessEnv, options: NewCommitsOptions = {}): Promise<ListedObject[]> {
   const wanted = uniqueTips(tips);
   if (wanted.length === 0) return [];
   const excluded = (options.excludeRefs ?? DEFAULT_EXCLUDED_REFS).map((pattern) => `--exclude=${pattern}`);
   // As in newCommitGraph: tips on stdin, the exclusion on the command line (git < 2.42).
-  const listArgs = ['rev-list', '--objects', '--stdin', '--not', ...excluded, '--all'];
-  const checkArgs = ['cat-file', `--batch-check=${FORMAT}`];
-  const list = spawnGit(listArgs, { gitDir, env, stdin: true });
-  const check = spawnGit(checkArgs, { gitDir, env, stdin: true });
+  const args = ['rev-list', '--objects', '--stdin', '--not', ...excluded, '--all'];
+  const { stdout } = await runGitOrThrow(args, { gitDir, env, input: wanted.map((tip) => `${tip}\n`).join(''), maxBuffer: 1024 * 1024 * 1024 });
+  const out: ListedObject[] = [];
+  if (stdout === '') return out;
+  for (const line of stdout.slice(0, stdout.endsWith('\n') ? -1 : undefined).split('\n')) {
+    const match = LISTED.exec(line);
+    if (match === null) throw new GitError('git.protocol', `unexpected line from ${describeCommand(args)}: ${JSON.stringify(line.slice(0, 200))}`);
+    out.push({ oid: match[1]!, name: match[2] ?? null });
+  }
+  return out;
+}
+
+/** Types and sizes for listed objects, through a (shared) cat-file process. An object it cannot read fails the whole: nothing unread is let through. */
+export async function typeObjects(listed: readonly ListedObject[], catFile: CatFileBatch): Promise<NewObject[]> {
+  return Promise.all(listed.map(async ({ oid, name }) => {
+    const info = await catFile.info(oid);
+    if (info === null) throw new GitError('git.failed', `git cat-file cannot read object ${oid}, which rev-list listed`);
+    return { oid, type: info.type, size: info.size, name: name ?? '' };
+  }));
+}
+
+/** listNewObjectNames and typeObjects with a cat-file process of its own. */
+export async function listNewObjects(gitDir: string, tips: readonly string[], env?: NodeJS.ProcessEnv, options: NewCommitsOptions = {}): Promise<NewObject[]> {
+  const listed = await listNewObjectNames(gitDir, tips, env, options);
+  const catFile = new CatFileBatch(gitDir, env);
   try {
-    list.child.stdin!.end(wanted.map((tip) => `${tip}\n`).join(''));
-    list.child.stdout!.pipe(check.child.stdin!);
-    const objects: NewObject[] = [];
-    let carry = '';
-    let bad: string | undefined;
-    const take = (line: string): void => {
-      const match = LINE.exec(line);
-      if (match === null) {
-        bad ??= line;
-        return;
-      }
-      objects.push({ oid: match[1]!, type: match[2] as ObjectType, size: Number(match[3]), name: match[4]! });
-    };
-    check.child.stdout!.setEncoding('utf8');
-    for await (const text of check.child.stdout! as AsyncIterable<string>) {
-      const lines = (carry + text).split('\n');
-      carry = lines.pop()!;
-      for (const line of lines) take(line);
-    }
-    if (carry !== '') take(carry);
-    const [listed, checked] = await Promise.all([list.exited, check.exited]);
-    if (listed.code !== 0) throw failure(listArgs, listed.code, listed.stderr);
-    if (checked.code !== 0) throw failure(checkArgs, checked.code, checked.stderr);
-    // "<oid> missing": rev-list named an object cat-file cannot read. Nothing unread is let through.
-    if (bad !== undefined) throw new GitError('git.protocol', `git cat-file could not read an object rev-list listed: ${JSON.stringify(bad.slice(0, 200))}`);
-    return objects;
+    return await typeObjects(listed, catFile);
   } finally {
-    list.child.kill();
-    check.child.kill();
+    await catFile.close();
   }
 }
 

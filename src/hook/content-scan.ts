@@ -6,7 +6,7 @@ import type { NewCommitGraph } from '../git/commits.js';
 import { defaultBranch } from '../git/default-branch.js';
 import type { LineFilter } from '../git/diff-parser.js';
 import { startDiff, type DiffRun } from '../git/diff-stream.js';
-import type { NewObject } from '../git/objects.js';
+import { typeObjects, type ListedObject } from '../git/objects.js';
 import type { ObjectCheck } from './object-scan.js';
 import { runGit } from '../git/run.js';
 import { ALLOWLIST_CHANGE_RULE, allowlistChangeFinding, chooseAllowlistSource, EMPTY_ALLOWLIST, isTrustedBranch, needsDefaultBranch, parseRepoAllowlist, trustedUpdates, type RepoAllowlist } from '../policy/allowlist.js';
@@ -108,7 +108,7 @@ export interface ContentResult {
  * that stops the check short yields a scan.incomplete finding with the
  * configured failure action: what was not checked is never allowed.
  */
-export async function scanContent(gitDir: string, listing: Promise<NewCommitGraph>, objects: Promise<NewObject[]>, updates: readonly RefUpdate[], policy: PolicyConfig, env: NodeJS.ProcessEnv): Promise<ContentResult> {
+export async function scanContent(gitDir: string, listing: Promise<NewCommitGraph>, listed: Promise<ListedObject[]>, updates: readonly RefUpdate[], policy: PolicyConfig, env: NodeJS.ProcessEnv): Promise<ContentResult> {
   const started = Date.now();
   const deadline = started + policy.scan.timeBudget;
   const modules = checkerModules();
@@ -122,6 +122,8 @@ export async function scanContent(gitDir: string, listing: Promise<NewCommitGrap
     // Every git process starts before anything is scanned: the allowlist (with
     // the listings of new commits and objects), then the diff and the sizes of the blobs it names.
     const catFile = new CatFileBatch(gitDir, env);
+    const objects = listed.then((list) => typeObjects(list, catFile));
+    objects.catch(() => undefined);
     const trusted = policy.allowlist.trustedRefs;
     const head = policy.allowlist.repoFile !== null && needsDefaultBranch(updates, trusted) ? defaultBranch(gitDir, (ref) => isTrustedBranch(ref, trusted), env) : Promise.resolve(null);
     head.catch(() => undefined);

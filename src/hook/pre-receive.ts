@@ -1,7 +1,7 @@
 import { isConfigError } from '../config/errors.js';
 import type { PushgateConfig } from '../config/index.js';
 import { newCommitGraph, type NewCommitGraph } from '../git/commits.js';
-import { listNewObjects } from '../git/objects.js';
+import { listNewObjectNames } from '../git/objects.js';
 import { isZeroOid } from '../git/oid.js';
 import { classifyUpdates, parseRefUpdates } from '../policy/classify.js';
 import type { Outcome } from '../policy/decide.js';
@@ -71,7 +71,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
   const listing = tips === undefined ? undefined : newCommitGraph(input.gitDir, tips, input.env);
   listing?.catch(() => undefined);
   // Every object the push makes reachable, of any type under any ref, for the content check.
-  const objects = tips === undefined ? undefined : listNewObjects(input.gitDir, tips, input.env);
+  const objects = tips === undefined ? undefined : listNewObjectNames(input.gitDir, tips, input.env);
   objects?.catch(() => undefined);
   const contentScan = import('./content-scan.js');
   contentScan.catch(() => undefined);

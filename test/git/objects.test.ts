@@ -1,5 +1,5 @@
 import t from 'tap';
-import { defaultBranch, forEachTreeEntry, listNewObjects, streamObject, CatFileBatch } from '../../src/git/index.js';
+import { defaultBranch, exactRef, forEachTreeEntry, listNewObjects, streamObject, CatFileBatch } from '../../src/git/index.js';
 import { commit, git, gitDirOf, newRepo } from './fixture.js';
 
 t.test('listNewObjects: every new object of every type, typed and sized, with its name', async (t) => {
@@ -62,4 +62,20 @@ t.test('defaultBranch: the branch HEAD names, read exactly, or null', async (t) 
   t.same(await defaultBranch(repo, () => true), null, 'HEAD outside refs/heads/');
   git(repo, ['update-ref', '--no-deref', 'HEAD', tip]);
   t.same(await defaultBranch(repo, () => true), null, 'detached HEAD');
+});
+
+t.test('exactRef: loose, packed, missing, symbolic', async (t) => {
+  const repo = newRepo(t, { bare: true });
+  const work = newRepo(t);
+  const tip = commit(work, { 'a.txt': '1\n' });
+  git(work, ['push', '-q', repo, 'HEAD:refs/heads/loose', 'HEAD:refs/heads/packed']);
+  git(repo, ['pack-refs', '--all']);
+  git(repo, ['update-ref', 'refs/heads/loose', tip]);
+  t.equal(await exactRef(repo, 'refs/heads/loose'), tip);
+  t.equal(await exactRef(repo, 'refs/heads/packed'), tip, 'from packed-refs');
+  t.equal(await exactRef(repo, 'refs/heads/missing'), null);
+  t.equal(await exactRef(repo, 'refs/heads/pac'), null, 'no prefix match');
+  git(repo, ['symbolic-ref', 'refs/heads/sym', 'refs/heads/packed']);
+  t.equal(await exactRef(repo, 'refs/heads/sym'), tip, 'a symbolic ref is resolved by git');
+  t.equal(await exactRef(repo, 'refs/heads/../HEAD'), null, 'no path tricks');
 });
