@@ -102,11 +102,13 @@ export interface ContentResult {
 
 /**
  * Checks everything a push brings within the time budget and size cap: the
- * added lines of the new commits as their diff streams, then, whole, every
- * other new object (`objects`: blobs no diff showed as text, trees, commit
- * messages, annotated tags) and the names of the updated refs. Anything
- * that stops the check short yields a scan.incomplete finding with the
- * configured failure action: what was not checked is never allowed.
+ * added lines of the new commits as their diff streams, and, whole, every
+ * other new object (`listed`, from listNewObjectNames: blobs no diff showed
+ * as text, trees' entry names, commit messages, annotated tags) and the
+ * names of the updated refs; changes to the allowlist file of a trusted
+ * branch. Anything that stops the check short yields a scan.incomplete
+ * finding with the configured failure action: what was not checked is
+ * never allowed.
  */
 export async function scanContent(gitDir: string, listing: Promise<NewCommitGraph>, listed: Promise<ListedObject[]>, updates: readonly RefUpdate[], policy: PolicyConfig, env: NodeJS.ProcessEnv): Promise<ContentResult> {
   const started = Date.now();
