@@ -14,7 +14,7 @@
  * byte ≥ 0x80 (so UTF-8 text stays whole); line breaks and other control
  * bytes end it. UTF-16 runs are printable ASCII characters each followed
  * by a NUL byte (little-endian; big-endian text is the same pattern one
- * byte later, less its last character).
+ * byte later, less its last character), and UTF-32 runs likewise with three.
  */
 
 /** Shorter runs are not reported (`strings` prints runs of 4 by default; no secret rule matches fewer than 8 characters). */
@@ -55,6 +55,7 @@ function cached(source: string): RegExp {
 }
 const NARROW = (min: number): RegExp => cached(`[\\t\\x20-\\x7e\\x80-\\xff]{${min},}`);
 const WIDE = (min: number): RegExp => cached(`(?:[\\t\\x20-\\x7e]\\x00){${min},}`);
+const WIDER = (min: number): RegExp => cached(`(?:[\\t\\x20-\\x7e]\\x00\\x00\\x00){${min},}`);
 
 /**
  * Says whether bytes `[start, end)` could hold a secret at all (the
@@ -77,6 +78,7 @@ export class PrintableRuns {
   private carry: Buffer | undefined;
   private readonly narrow: RegExp;
   private readonly wide: RegExp;
+  private readonly wider: RegExp;
   /** Line counting inside one scan: the line at byte `lineAt`. */
   private lineAt = 0;
   private lineNo = 1;
@@ -87,6 +89,7 @@ export class PrintableRuns {
   ) {
     this.narrow = NARROW(options.minRun ?? MIN_RUN);
     this.wide = WIDE(options.minRun ?? MIN_RUN);
+    this.wider = WIDER(options.minRun ?? MIN_RUN);
   }
 
   push(chunk: Buffer): void {
@@ -137,26 +140,28 @@ export class PrintableRuns {
         done = Math.max(done, to);
       }
     }
-    // UTF-16 runs hide keywords behind NUL bytes, so no filter: they are rare in anything but UTF-16 text.
+    // UTF-16 and UTF-32 runs hide keywords behind NUL bytes, so no filter: they are rare in anything but such text.
     const nul = data.indexOf(0);
     if (nul >= 0 && nul < upTo) {
-      this.lineAt = 0;
-      this.lineNo = this.line;
-      this.runs(data, text, this.wide, 0, upTo);
+      for (const pattern of [this.wide, this.wider]) {
+        this.lineAt = 0;
+        this.lineNo = this.line;
+        this.runs(data, text, pattern, 0, upTo);
+      }
     }
     this.line += countLf(data, 0, upTo);
   }
 
   /** The runs `pattern` finds in text[from..to) (no run crosses either end). */
   private runs(data: Buffer, text: string, pattern: RegExp, from: number, to: number): void {
-    const wide = pattern === this.wide;
+    const step = pattern === this.wide ? 2 : pattern === this.wider ? 4 : 1;
     pattern.lastIndex = from;
     for (let match = pattern.exec(text); match !== null && match.index < to; match = pattern.exec(text)) {
       const start = match.index;
       const end = start + match[0].length;
       this.lineNo += countLf(data, this.lineAt, start);
       this.lineAt = start;
-      if (wide) this.emitWide(data, start, end, this.lineNo);
+      if (step > 1) this.emitWide(data, start, end, step, this.lineNo);
       else this.emit(data, start, end, this.lineNo);
     }
   }
@@ -170,10 +175,10 @@ export class PrintableRuns {
     }
   }
 
-  /** A UTF-16 run: its characters without the NUL bytes. */
-  private emitWide(data: Buffer, start: number, end: number, line: number): void {
-    const chars = Buffer.allocUnsafe((end - start) >> 1);
-    for (let i = 0; i < chars.length; i++) chars[i] = data[start + 2 * i]!;
+  /** A UTF-16 or UTF-32 run (`step` bytes a character): its characters without the NUL bytes. */
+  private emitWide(data: Buffer, start: number, end: number, step: number, line: number): void {
+    const chars = Buffer.allocUnsafe(Math.floor((end - start) / step));
+    for (let i = 0; i < chars.length; i++) chars[i] = data[start + step * i]!;
     this.emit(chars, 0, chars.length, line);
   }
 }
@@ -192,12 +197,29 @@ function countLf(data: Buffer, from: number, to: number): number {
 function keepFrom(data: Buffer): number {
   let narrow = data.length;
   while (narrow > 0 && printable(data[narrow - 1]!)) narrow--;
-  let wide = data.length;
-  if (wide > 0 && printableAscii(data[wide - 1]!)) wide--;
-  while (wide >= 2 && data[wide - 1] === 0 && printableAscii(data[wide - 2]!)) wide -= 2;
-  let keep = Math.min(narrow, wide);
+  const wide = trailingWide(data, 2);
+  const wider = trailingWide(data, 4);
+  let keep = Math.min(narrow, wide, wider);
   while (keep > 0 && printable(data[keep - 1]!)) keep--;
   return keep;
+}
+
+/** Where a trailing run of `step`-byte characters (an ASCII byte, then NULs) starts, allowing for a last character cut short. */
+function trailingWide(data: Buffer, step: number): number {
+  let at = data.length;
+  // A cut-short last character: its ASCII byte and fewer than step - 1 NULs.
+  for (let nuls = 0; nuls < step - 1 && at - nuls - 1 >= 0; nuls++) {
+    if (data[at - nuls - 1] !== 0) {
+      if (printableAscii(data[at - nuls - 1]!) && (nuls === 0 || data.subarray(at - nuls, at).every((b) => b === 0))) at -= nuls + 1;
+      break;
+    }
+  }
+  for (;;) {
+    const from = at - step;
+    if (from < 0 || !printableAscii(data[from]!)) return at;
+    for (let k = 1; k < step; k++) if (data[from + k] !== 0) return at;
+    at = from;
+  }
 }
 
 /** Every run of `data` (one buffer), as PrintableRuns reports them. */

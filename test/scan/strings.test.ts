@@ -34,6 +34,10 @@ t.test('UTF-16 runs, little- and big-endian', async (t) => {
   t.ok(found.includes('token=abcdefgh'), 'LE');
   t.ok(found.includes('second line'), 'LE, second line');
   t.same(runs(le, 5).map((r) => r.text), found, 'across chunk boundaries');
+  const utf32 = Buffer.alloc(4 * 'token=abcdefgh'.length);
+  [...'token=abcdefgh'].forEach((c, i) => utf32.writeUInt32LE(c.charCodeAt(0), 4 * i));
+  t.ok(runs(utf32).some((r) => r.text === 'token=abcdefgh'), 'UTF-32');
+  t.ok(runs(utf32, 3).some((r) => r.text === 'token=abcdefgh'), 'UTF-32 across chunk boundaries');
   const be = Buffer.from('token=abcdefgh', 'utf16le').swap16();
   t.ok(runs(Buffer.concat([Buffer.from([0xfe, 0xff]), be])).some((r) => r.text.startsWith('token=abcdefg')), 'BE, less its last character');
 });
