@@ -12,6 +12,6 @@ export { updateRefs, createRef, deleteRef, readRefs, listRefs, type RefUpdate, t
 export { migrateObjects, type MigrateResult } from './migrate.js';
 export { resolveRef, isAncestor, objectType, isBareRepo, objectFormat } from './repo.js';
 export { unquoteGitPath } from './c-quote.js';
-export { listNewObjects, listNewObjectNames, typeObjects, streamObject, type ListedObject, type NewObject } from './objects.js';
+export { listNewObjects, listNewObjectNames, listPush, typeObjects, streamObject, type ListedObject, type NewObject, type PushListing } from './objects.js';
 export { forEachTreeEntry } from './tree.js';
 export { defaultBranch, exactRef } from './default-branch.js';

@@ -1,4 +1,5 @@
-import { DEFAULT_EXCLUDED_REFS, uniqueTips, type NewCommitsOptions } from './commits.js';
+import { DEFAULT_EXCLUDED_REFS, uniqueTips, type NewCommitGraph, type NewCommitsOptions } from './commits.js';
+import { isFullOid } from './oid.js';
 import { CatFileBatch, type ObjectType } from './cat-file.js';
 import { describeCommand, GitError } from './errors.js';
 import { failure, runGitOrThrow, spawnGit } from './run.js';
@@ -94,4 +95,87 @@ export async function streamObject(gitDir: string, oid: string, type: ObjectType
   } finally {
     proc.child.kill();
   }
+}
+
+/** newCommitGraph and listNewObjectNames from one walk (listPush). */
+export interface PushListing {
+  /** Settles as soon as git has printed the last commit: the diff can start while the trees are still walked. */
+  graph: Promise<NewCommitGraph>;
+  objects: Promise<ListedObject[]>;
+}
+
+/** Commit lines are marked: "-" boundary, ">" (or "<", "+") new; object lines start with their hex id, so the two never mix up. */
+const COMMIT_FORMAT = '--format=%m %H %P';
+
+/**
+ * What newCommitGraph and listNewObjectNames return, from one
+ * `git rev-list --objects` walk instead of two: git prints every commit
+ * before any other object, so the commit graph is known as soon as the
+ * first object line arrives. Commits are printed through a format whose
+ * lines start with a mark, so that no object name (a tag or file named like
+ * an object id) can pass for a commit.
+ */
+export function listPush(gitDir: string, tips: readonly string[], env?: NodeJS.ProcessEnv, options: NewCommitsOptions = {}): PushListing {
+  let wanted: string[];
+  try {
+    wanted = uniqueTips(tips);
+  } catch (error) {
+    return { graph: Promise.reject(error), objects: Promise.reject(error) };
+  }
+  if (wanted.length === 0) return { graph: Promise.resolve({ commits: [], merges: new Set(), boundary: new Set() }), objects: Promise.resolve([]) };
+  const excluded = (options.excludeRefs ?? DEFAULT_EXCLUDED_REFS).map((pattern) => `--exclude=${pattern}`);
+  const args = ['rev-list', '--topo-order', '--reverse', '--boundary', '--objects', '--no-commit-header', COMMIT_FORMAT, '--stdin', '--not', ...excluded, '--all'];
+  const graph: NewCommitGraph = { commits: [], merges: new Set(), boundary: new Set() };
+  const objects: ListedObject[] = [];
+  let settleGraph!: (value: NewCommitGraph) => void;
+  let failGraph!: (error: unknown) => void;
+  const graphDone = new Promise<NewCommitGraph>((resolve, reject) => {
+    settleGraph = resolve;
+    failGraph = reject;
+  });
+  let inCommits = true;
+  const take = (line: string): void => {
+    if (inCommits && line.length > 2 && line[1] === ' ' && !/[0-9a-f]/.test(line[0]!)) {
+      const [oid, ...parents] = line.slice(2).split(' ').filter((word) => word !== '');
+      if (oid === undefined || !isFullOid(oid) || !parents.every(isFullOid)) throw new GitError('git.protocol', `unexpected commit line from ${describeCommand(args)}: ${JSON.stringify(line.slice(0, 200))}`);
+      if (line[0] === '-') graph.boundary.add(oid);
+      else {
+        graph.commits.push(oid);
+        if (parents.length > 1) graph.merges.add(oid);
+      }
+      return;
+    }
+    if (inCommits) {
+      inCommits = false;
+      settleGraph(graph);
+    }
+    const match = LISTED.exec(line);
+    if (match === null) throw new GitError('git.protocol', `unexpected line from ${describeCommand(args)}: ${JSON.stringify(line.slice(0, 200))}`);
+    objects.push({ oid: match[1]!, name: match[2] ?? null });
+  };
+  const listed = (async (): Promise<ListedObject[]> => {
+    const proc = spawnGit(args, { gitDir, env, stdin: true });
+    try {
+      proc.child.stdin!.end(wanted.map((tip) => `${tip}\n`).join(''));
+      let carry = '';
+      proc.child.stdout!.setEncoding('utf8');
+      for await (const text of proc.child.stdout! as AsyncIterable<string>) {
+        const lines = (carry + text).split('\n');
+        carry = lines.pop()!;
+        for (const line of lines) take(line);
+      }
+      if (carry !== '') take(carry);
+      const { code, stderr } = await proc.exited;
+      if (code !== 0) throw failure(args, code, stderr);
+      settleGraph(graph);
+      return objects;
+    } catch (error) {
+      failGraph(error);
+      throw error;
+    } finally {
+      proc.child.kill();
+    }
+  })();
+  listed.catch(() => undefined);
+  return { graph: graphDone, objects: listed };
 }

@@ -127,6 +127,8 @@ function runsTo(source: TextSource, ctx: ObjectCheck): (buf: Buffer, start: numb
 
 /** Header lines that name objects by id: git checks they are ids of objects that exist, so they hold no chosen text. */
 const ID_LINE = /^(?:tree|parent|object) (?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+/** A header line's field name: "author ", "tagger ", "gpgsig "… */
+const FIELD = /^[a-z][a-z0-9-]* /;
 
 /** A commit or tag: its header lines and its message, each scanned as text with its own line numbers. */
 function headerAndMessage(oid: string, data: Buffer, header: string, message: string, ctx: ObjectCheck): void {
@@ -135,7 +137,9 @@ function headerAndMessage(oid: string, data: Buffer, header: string, message: st
   const headerRuns = runsTo({ object: oid, path: header, pseudo: true }, ctx);
   printableRuns(data.subarray(0, headerEnd), (buf, start, end, line) => {
     if (end - start <= 72 && ID_LINE.test(buf.toString('latin1', start, end))) return;
-    headerRuns(buf, start, end, line);
+    // The field's own name is not the pusher's text ("author" would match the keyword "auth" in every commit).
+    const field = FIELD.exec(buf.toString('latin1', start, Math.min(end, start + 32)));
+    headerRuns(buf, field === null ? start : start + field[0].length, end, line);
   }, { filter: ctx.mayHold });
   if (blank >= 0) printableRuns(data.subarray(blank + 2), runsTo({ object: oid, path: message, pseudo: true }, ctx), { filter: ctx.mayHold });
 }

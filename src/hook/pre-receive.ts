@@ -1,7 +1,7 @@
 import { isConfigError } from '../config/errors.js';
 import type { PushgateConfig } from '../config/index.js';
-import { newCommitGraph, type NewCommitGraph } from '../git/commits.js';
-import { listNewObjectNames } from '../git/objects.js';
+import type { NewCommitGraph } from '../git/commits.js';
+import { listPush } from '../git/objects.js';
 import { isZeroOid } from '../git/oid.js';
 import { classifyUpdates, parseRefUpdates } from '../policy/classify.js';
 import type { Outcome } from '../policy/decide.js';
@@ -67,12 +67,11 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
   } catch (error) {
     badInput = error;
   }
-  const tips = updates?.map((u) => u.newOid);
-  const listing = tips === undefined ? undefined : newCommitGraph(input.gitDir, tips, input.env);
+  // The new commits, and every other object the push makes reachable (of any type, under any ref), from one walk.
+  const walk = updates === undefined ? undefined : listPush(input.gitDir, updates.map((u) => u.newOid), input.env);
+  const listing = walk?.graph;
   listing?.catch(() => undefined);
-  // Every object the push makes reachable, of any type under any ref, for the content check.
-  const objects = tips === undefined ? undefined : listNewObjectNames(input.gitDir, tips, input.env);
-  objects?.catch(() => undefined);
+  const objects = walk?.objects;
   const contentScan = import('./content-scan.js');
   contentScan.catch(() => undefined);
   let config: PushgateConfig;

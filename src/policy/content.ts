@@ -3,6 +3,7 @@ import type { PolicyConfig } from '../config/index.js';
 import type { FileEvent, LineEvent } from '../git/index.js';
 import type { SecretFinding, SecretScanner } from '../scan/index.js';
 import { maskLine } from '../scan/mask.js';
+import { lineMayHoldSecret } from '../scan/scanner.js';
 import { ALLOWLIST_CHANGE_RULE, isAllowlistPath } from './allowlist.js';
 import type { Finding } from './types.js';
 
@@ -29,6 +30,16 @@ export interface TextSource {
 }
 
 const NAME_NOTE = 'found in a file or directory name';
+
+/**
+ * The prefilter's cheap first look, as the diff's lines get it: most names
+ * and texts hold no keyword at all, and the scanner's own prefilter would
+ * build its full automaton for them.
+ */
+function mayHoldSecret(text: string): boolean {
+  const bytes = Buffer.from(text, 'utf8');
+  return lineMayHoldSecret(bytes, 0, bytes.length);
+}
 
 function globMatch(path: string, pattern: string): boolean {
   return minimatch(path, pattern, { dot: true, matchBase: !pattern.includes('/') });
@@ -109,7 +120,7 @@ export class ContentChecker {
 
   /** A file or directory name (a path, or one entry of a tree) scanned as text; the finding shows the path masked. */
   name(path: string, commit: string): void {
-    if (!this.scansPath(path)) return;
+    if (!this.scansPath(path) || !mayHoldSecret(path)) return;
     const found = this.scanner.scanLine(path, 0, path);
     if (found.length === 0) return;
     const masked = maskLine(path, found);
@@ -123,6 +134,7 @@ export class ContentChecker {
    */
   text(source: TextSource, line: number, text: string): void {
     if (source.pseudo ? !this.policy.secrets.enabled : !this.scansPath(source.path)) return;
+    if (!mayHoldSecret(text)) return;
     for (const found of this.scanner.scanLine(source.path, line, text)) this.secret(found, source.object);
   }
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { defaultBranch, exactRef, forEachTreeEntry, listNewObjects, streamObject, CatFileBatch } from '../../src/git/index.js';
+import { defaultBranch, exactRef, forEachTreeEntry, listNewObjectNames, listNewObjects, listPush, newCommitGraph, streamObject, CatFileBatch } from '../../src/git/index.js';
 import { commit, git, gitDirOf, newRepo } from './fixture.js';
 
 t.test('listNewObjects: every new object of every type, typed and sized, with its name', async (t) => {
@@ -78,4 +78,40 @@ t.test('exactRef: loose, packed, missing, symbolic', async (t) => {
   git(repo, ['symbolic-ref', 'refs/heads/sym', 'refs/heads/packed']);
   t.equal(await exactRef(repo, 'refs/heads/sym'), tip, 'a symbolic ref is resolved by git');
   t.equal(await exactRef(repo, 'refs/heads/../HEAD'), null, 'no path tricks');
+});
+
+t.test('listPush: the same commit graph as newCommitGraph and the same objects, from one walk', async (t) => {
+  const repo = newRepo(t);
+  const gitDir = gitDirOf(repo);
+  const base = commit(repo, { 'a.txt': '1\n' });
+  git(repo, ['checkout', '-q', '-b', 'side']);
+  commit(repo, { 'b.txt': 'b\n' });
+  git(repo, ['checkout', '-q', 'main']);
+  commit(repo, { 'c.txt': 'c\n' });
+  git(repo, ['merge', '-q', '--no-edit', 'side']);
+  const merge = git(repo, ['rev-parse', 'HEAD']);
+  // An annotated tag named like an object id: it must not pass for a commit.
+  git(repo, ['tag', '-a', '-m', 'hex-named', merge, merge]);
+  const tag = git(repo, ['rev-parse', `refs/tags/${merge}`]);
+  const blob = git(repo, ['hash-object', '-w', '--stdin'], 'loose\n');
+  git(repo, ['update-ref', 'refs/heads/main', base]);
+  git(repo, ['branch', '-D', 'side']);
+  git(repo, ['tag', '-d', merge]);
+  const tips = [tag, blob, '0'.repeat(40)];
+  const walk = listPush(gitDir, tips);
+  const graph = await walk.graph;
+  const expected = await newCommitGraph(gitDir, [merge]);
+  t.same(graph.commits, expected.commits, 'commits in the same order');
+  t.same([...graph.merges], [...expected.merges]);
+  t.same([...graph.boundary], [...expected.boundary]);
+  const objects = await walk.objects;
+  t.same(objects.map((o) => o.oid).sort(), (await listNewObjectNames(gitDir, tips)).filter((o) => o.name !== null).map((o) => o.oid).sort(), 'the same non-commit objects');
+  t.ok(objects.some((o) => o.oid === tag && o.name === merge), 'the hex-named tag is an object');
+  t.notOk(graph.commits.includes(tag));
+  const empty = listPush(gitDir, [base]);
+  t.same(await empty.graph, { commits: [], merges: new Set(), boundary: new Set() });
+  t.same(await empty.objects, []);
+  const broken = listPush(gitDir, ['1'.repeat(40)]);
+  await t.rejects(broken.graph, { code: 'git.failed' });
+  await t.rejects(broken.objects, { code: 'git.failed' });
 });
