@@ -103,7 +103,7 @@ export interface ContentResult {
 /**
  * Checks everything a push brings within the time budget and size cap: the
  * added lines of the new commits as their diff streams, and, whole, every
- * other new object (`listed`, from listNewObjectNames: blobs no diff showed
+ * other new object (the new commits, and `listed` from listPush: blobs no diff showed
  * as text, trees' entry names, commit messages, annotated tags) and the
  * names of the updated refs; changes to the allowlist file of a trusted
  * branch. Anything that stops the check short yields a scan.incomplete
@@ -124,7 +124,8 @@ export async function scanContent(gitDir: string, listing: Promise<NewCommitGrap
     // Every git process starts before anything is scanned: the allowlist (with
     // the listings of new commits and objects), then the diff and the sizes of the blobs it names.
     const catFile = new CatFileBatch(gitDir, env);
-    const objects = listed.then((list) => typeObjects(list, catFile));
+    // The walk lists commits in the graph and everything else in `listed`; both are checked as objects.
+    const objects = Promise.all([listing, listed]).then(([graph, list]) => typeObjects([...graph.commits.map((oid) => ({ oid, name: null })), ...list], catFile));
     objects.catch(() => undefined);
     const trusted = policy.allowlist.trustedRefs;
     const head = policy.allowlist.repoFile !== null && needsDefaultBranch(updates, trusted) ? defaultBranch(gitDir, (ref) => isTrustedBranch(ref, trusted), env) : Promise.resolve(null);
