@@ -195,14 +195,20 @@ policy:
   secrets:
     enabled: true
     action: deny          # what a secret does to the push (deny | park)
-  # Allowlists come only from here and from the target branch as it was
-  # before the push (repoFile) — never from the pushed commits.
+  # Allowlists come only from here and from a trusted branch as it was
+  # before the push (repoFile): the target branch when it is trusted, else
+  # the default branch when it is — never from the pushed objects, never
+  # from a tag or other non-branch ref. Any change to repoFile parks.
   allowlist:
     paths: []             # path globs not scanned for secrets
     values: []            # exact values that are not secrets (test fixtures)
     regexes: []           # regular expressions over a finding's value
     fingerprints: []      # finding fingerprints, as printed in a refusal
     repoFile: .pushgate/allowlist.yaml
+    trustedRefs:          # branches repoFile is read from (refs/heads/ only)
+      - refs/heads/main
+      - refs/heads/master
+      - "refs/heads/release/**"
   # Sensitive paths: a change under one of these is a finding path.<name>.
   paths:
     - name: ci-workflow

@@ -258,6 +258,13 @@ const allowlist = section({
   regexes: list(regexSource, 'a list of regular expressions').default([]),
   fingerprints: list(text('a fingerprint'), 'a list of fingerprints').default([]),
   repoFile: text('a path in the repository').nullable().default('.pushgate/allowlist.yaml'),
+  // Branches repoFile is read from (as they were before the push); only refs/heads/ can be trusted.
+  trustedRefs: list(
+    pattern.superRefine((value, ctx) => {
+      if (!value.startsWith('refs/heads/')) ctx.addIssue({ code: 'custom', message: `only branches (refs/heads/…) can be trusted${value.startsWith('refs/') ? '' : ` (did you mean "refs/heads/${value}"?)`}` });
+    }),
+    'a list of branch patterns',
+  ).default(['refs/heads/main', 'refs/heads/master', 'refs/heads/release/**']),
 });
 
 const pathGroupName = text('a name').regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'a name is lowercase letters, digits and -' });

@@ -222,8 +222,10 @@ export interface Allowlist {
   regexes: string[];
   /** Finding fingerprints as printed in a refusal. */
   fingerprints: string[];
-  /** Read from the target branch as it was before the push; null = never. */
+  /** Read from a trusted branch as it was before the push; null = never. */
   repoFile: string | null;
+  /** Branch patterns (refs/heads/…) whose allowlist file is trusted: the target branch when it is one, else the default branch when it is one. */
+  trustedRefs: string[];
 }
 
 export interface SecretsConfig {

@@ -14,6 +14,8 @@ export interface GitObject extends ObjectInfo {
 }
 
 interface Pending {
+  /** A body follows the header (a `contents` request). */
+  contents: boolean;
   resolve(value: GitObject | ObjectInfo | null): void;
   reject(error: unknown): void;
 }
@@ -22,9 +24,10 @@ const LF = 0x0a;
 const HEADER = /^([0-9a-f]{40}|[0-9a-f]{64}) (blob|tree|commit|tag) (\d+)$/;
 
 /**
- * One `git cat-file --batch` (or `--batch-check`) process and the FIFO of
- * requests written to it. Responses arrive in request order, so the head of
- * the queue owns the next response.
+ * One `git cat-file --batch-command --buffer` process and the FIFO of
+ * requests written to it: `info` (type and size) and `contents` share the
+ * process, so a push's reads cost one git start-up. Responses arrive in
+ * request order, so the head of the queue owns the next response.
  */
 class BatchProcess {
   private readonly proc: GitProcess;
@@ -38,12 +41,8 @@ class BatchProcess {
   private dead: GitError | undefined;
   private unsent: string[] = [];
 
-  constructor(
-    gitDir: string,
-    env: NodeJS.ProcessEnv | undefined,
-    private readonly withContents: boolean,
-  ) {
-    const args = ['cat-file', withContents ? '--batch' : '--batch-check'];
+  constructor(gitDir: string, env: NodeJS.ProcessEnv | undefined) {
+    const args = ['cat-file', '--batch-command', '--buffer'];
     this.proc = spawnGit(args, { gitDir, env, stdin: true });
     this.proc.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
     this.proc.exited.then(
@@ -52,21 +51,21 @@ class BatchProcess {
     );
   }
 
-  request(name: string): Promise<GitObject | ObjectInfo | null> {
+  request(name: string, contents: boolean): Promise<GitObject | ObjectInfo | null> {
     if (this.dead !== undefined) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
-      this.queue.push({ resolve, reject });
-      // Requests made in the same turn go to git in one write: one system call and one wake-up of git, not one per object.
+      this.queue.push({ contents, resolve, reject });
+      // Requests made in the same turn go to git in one write, answered after one flush: one system call and one wake-up of git, not one per object.
       if (this.unsent.length === 0) queueMicrotask(() => this.send());
-      this.unsent.push(name);
+      this.unsent.push(`${contents ? 'contents' : 'info'} ${name}`);
     });
   }
 
   private send(): void {
-    const names = this.unsent;
-    if (names.length === 0) return;
+    const commands = this.unsent;
+    if (commands.length === 0) return;
     this.unsent = [];
-    this.proc.child.stdin!.write(`${names.join('\n')}\n`);
+    this.proc.child.stdin!.write(`${commands.join('\n')}\nflush\n`);
   }
 
   async close(): Promise<void> {
@@ -117,7 +116,7 @@ class BatchProcess {
       return;
     }
     const info: ObjectInfo = { oid: match[1]!, type: match[2] as ObjectType, size: Number(match[3]) };
-    if (!this.withContents) {
+    if (this.queue[0]?.contents !== true) {
       this.settle(info);
       return;
     }
@@ -143,14 +142,13 @@ class BatchProcess {
 }
 
 /**
- * Long-lived `git cat-file` processes for reading many objects: one for
- * contents (`--batch`), started on the first read, and one for type and size
- * (`--batch-check`), started on the first info. Requests may be issued
- * concurrently; they are pipelined. Call `close()` when done.
+ * A long-lived `git cat-file --batch-command` process for reading many
+ * objects and their types and sizes, started on the first request.
+ * Requests may be issued concurrently; they are pipelined. Call `close()`
+ * when done.
  */
 export class CatFileBatch {
-  private contents: BatchProcess | undefined;
-  private check: BatchProcess | undefined;
+  private process: BatchProcess | undefined;
   private closed = false;
 
   constructor(
@@ -162,29 +160,31 @@ export class CatFileBatch {
   read(name: string): Promise<GitObject | null> {
     const invalid = this.validate(name);
     if (invalid !== undefined) return Promise.reject(invalid);
-    this.contents ??= new BatchProcess(this.gitDir, this.env, true);
-    return this.contents.request(name) as Promise<GitObject | null>;
+    return this.started().request(name, true) as Promise<GitObject | null>;
   }
 
   /** Type and size without reading the content, or null when missing. */
   info(name: string): Promise<ObjectInfo | null> {
     const invalid = this.validate(name);
     if (invalid !== undefined) return Promise.reject(invalid);
-    this.check ??= new BatchProcess(this.gitDir, this.env, false);
-    return this.check.request(name) as Promise<ObjectInfo | null>;
+    return this.started().request(name, false) as Promise<ObjectInfo | null>;
   }
 
-  /** Starts a process ahead of the first request, so that its start-up overlaps other work. */
-  start(kind: 'contents' | 'check'): void {
+  /** Starts git ahead of the first request, so that its start-up overlaps other work. (`kind` is kept for callers written for two processes.) */
+  start(_kind?: 'contents' | 'check'): void {
     if (this.closed) return;
-    if (kind === 'contents') this.contents ??= new BatchProcess(this.gitDir, this.env, true);
-    else this.check ??= new BatchProcess(this.gitDir, this.env, false);
+    this.started();
   }
 
-  /** Lets outstanding requests finish, then ends the processes. */
+  /** Lets outstanding requests finish, then ends the process. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([this.contents?.close(), this.check?.close()]);
+    await this.process?.close();
+  }
+
+  private started(): BatchProcess {
+    this.process ??= new BatchProcess(this.gitDir, this.env);
+    return this.process;
   }
 
   private validate(name: string): GitError | undefined {

@@ -12,3 +12,6 @@ export { updateRefs, createRef, deleteRef, readRefs, listRefs, type RefUpdate, t
 export { copyObjects, migrateObjects, type CopyObjectsOptions, type MigrateResult } from './migrate.js';
 export { resolveRef, isAncestor, objectType, isBareRepo, objectFormat } from './repo.js';
 export { unquoteGitPath } from './c-quote.js';
+export { listNewObjects, listNewObjectNames, listPush, typeObjects, streamObject, type ListedObject, type NewObject, type PushListing } from './objects.js';
+export { forEachTreeEntry } from './tree.js';
+export { defaultBranch, exactRef } from './default-branch.js';

@@ -1,6 +1,7 @@
 import { isConfigError } from '../config/errors.js';
 import type { PushgateConfig } from '../config/index.js';
-import { newCommitGraph, type NewCommitGraph } from '../git/commits.js';
+import type { NewCommitGraph } from '../git/commits.js';
+import { listPush } from '../git/objects.js';
 import { isZeroOid } from '../git/oid.js';
 import { classifyUpdates, parseRefUpdates } from '../policy/classify.js';
 import type { Outcome } from '../policy/decide.js';
@@ -68,8 +69,11 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
   } catch (error) {
     badInput = error;
   }
-  const listing = updates === undefined ? undefined : newCommitGraph(input.gitDir, updates.map((u) => u.newOid), input.env);
+  // The new commits, and every other object the push makes reachable (of any type, under any ref), from one walk.
+  const walk = updates === undefined ? undefined : listPush(input.gitDir, updates.map((u) => u.newOid), input.env);
+  const listing = walk?.graph;
   listing?.catch(() => undefined);
+  const objects = walk?.objects;
   const facts = updates === undefined ? undefined : readRepositoryFacts(input.gitDir, updates, input.env);
   facts?.catch(() => undefined);
   const contentScan = import('./content-scan.js');
@@ -84,12 +88,12 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
   }
   const repository = repositoryName(input.gitDir, config);
   try {
-    if (updates === undefined || listing === undefined || facts === undefined) {
+    if (updates === undefined || listing === undefined || objects === undefined || facts === undefined) {
       return refused(repository, (badInput as Error).message, 'hook.bad-input', 'Push with a git client; the hook reads only git\'s own ref update lines.');
     }
     const pushed = updates;
     const { preloadChecker, scanContent } = await contentScan;
-    const scanning = scanContent(input.gitDir, listing, pushed, config.policy, input.env);
+    const scanning = scanContent(input.gitDir, listing, objects, pushed, config.policy, input.env);
     scanning.catch(() => undefined);
     // Loaded while git works; the content checker's modules first.
     preloadChecker();

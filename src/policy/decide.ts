@@ -2,6 +2,7 @@ import type { PolicyConfig } from '../config/index.js';
 // Not the config index: that would load the schema library on every push.
 import { ruleIdMatches } from '../config/rule-ids.js';
 import { maskText, safeLine } from '../text/index.js';
+import { ALLOWLIST_CHANGE_RULE } from './allowlist.js';
 import { INCOMPLETE_RULE } from './incomplete.js';
 import type { Decision, Finding, PushOptions, Pusher } from './types.js';
 
@@ -9,11 +10,12 @@ export { INCOMPLETE_RULE };
 
 /**
  * Rules no override or audit mode can soften: the queue's namespace is never
- * writable (in any spelling), no ref may be named like HEAD or @, and a push
- * that could not be checked is never allowed. (Ids as in refs.ts, which this
- * module does not load.)
+ * writable (in any spelling), no ref may be named like HEAD or @, a push
+ * that could not be checked is never allowed, and a change to the allowlist
+ * file always waits for a reviewer. (Ids as in refs.ts, which this module
+ * does not load.)
  */
-const FIXED_RULES = new Set(['ref.reserved-namespace', 'ref.reserved-name', INCOMPLETE_RULE.id]);
+const FIXED_RULES = new Set(['ref.reserved-namespace', 'ref.reserved-name', INCOMPLETE_RULE.id, ALLOWLIST_CHANGE_RULE.id]);
 
 export interface Outcome {
   decision: Decision;

@@ -1,5 +1,6 @@
 import type { PushgateConfig } from '../config/index.js';
 import { rules as secretRules } from '../scan/index.js';
+import { ALLOWLIST_CHANGE_RULE } from './allowlist.js';
 import { LIMIT_RULES } from './content.js';
 import { INCOMPLETE_RULE } from './decide.js';
 import { REF_RULE_IDS } from './refs.js';
@@ -15,5 +16,6 @@ export function knownRuleIds(config: PushgateConfig): string[] {
     ...secretRules.map((r) => r.id),
     'secret.file-name',
     INCOMPLETE_RULE.id,
+    ALLOWLIST_CHANGE_RULE.id,
   ];
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { auditRecords, pushgateCli, testServer, waitForAuditRecord, WorkTree, type Pushed } from '../helpers/git-server.js';
 import { pushgateBin, requireTool, run } from '../helpers/tools.js';
+import { ALICE, queue } from '../queue/helpers.js';
 import { pemBegin, gh, Rng, slackBot } from '../scan/fixtures.js';
 
 const rng = new Rng(0xc0ffee);
@@ -152,6 +153,17 @@ t.test('a rule override can switch a rule to audit or off', async (t) => {
   server.setConfig(['policy', 'rules'], {});
 });
 
+/** Pushes a change to the allowlist file: it always parks (allowlist.changed); a reviewer approves it onto main. */
+function landReviewed(t: Test, message: string, files: Record<string, string>, rule = 'allowlist.changed'): void {
+  work.commit(message, files);
+  const parked = work.push(['origin', 'main']);
+  t.equal(parked.result?.decision, 'park', parked.output);
+  t.ok(parked.result?.findings.some((f) => f.rule === rule), `parked by ${rule}`);
+  const approved = queue(server, ['approve', parked.result?.queueId as string], ALICE);
+  t.equal(approved.status, 0, approved.stderr);
+  resetToRemote();
+}
+
 t.test('allowlist: honoured from the target branch, ignored when added by the push itself', async (t) => {
   const token = gh(rng);
   work.commit('fixture', { 'test/fixture.ts': `export const fake = "${token}";\n` });
@@ -164,10 +176,9 @@ t.test('allowlist: honoured from the target branch, ignored when added by the pu
   t.equal(same.result?.decision, 'deny', 'an allowlist added by the push itself does not apply');
   resetToRemote();
 
-  // An administrator lands the allowlist on main first (here the path rule is switched off for that push).
-  work.commit('allowlist', { '.pushgate/allowlist.yaml': `fingerprints:\n  - "${fingerprint}"\n` });
-  server.setConfig(['policy', 'rules'], { 'path.pushgate': { action: 'off' } });
-  t.equal(work.push(['origin', 'main']).code, 0);
+  // Even with the sensitive-path rule switched off, the allowlist change waits for a reviewer.
+  server.setConfig(['policy', 'rules'], { 'path.pushgate': { action: 'off' }, 'allowlist.*': 'off' });
+  landReviewed(t, 'allowlist', { '.pushgate/allowlist.yaml': `fingerprints:\n  - "${fingerprint}"\n` });
   server.setConfig(['policy', 'rules'], {});
   work.commit('fixture again', { 'test/fixture.ts': `export const fake = "${token}";\n` });
   const later = work.push(['origin', 'main']);
@@ -175,9 +186,7 @@ t.test('allowlist: honoured from the target branch, ignored when added by the pu
 });
 
 t.test('allowlist: a malformed file on the target branch is ignored with a note, and so is a directory in its place', async (t) => {
-  server.setConfig(['policy', 'rules'], { 'path.pushgate': { action: 'off' } });
-  work.commit('broken allowlist', { '.pushgate/allowlist.yaml': 'fingerprints: [unclosed\n' });
-  t.equal(work.push(['origin', 'main']).code, 0);
+  landReviewed(t, 'broken allowlist', { '.pushgate/allowlist.yaml': 'fingerprints: [unclosed\n' });
   const token = gh(rng);
   work.commit('secret under a broken allowlist', { 'src/broken.ts': `export const k = "${token}";\n` });
   const broken = work.push(['origin', 'main']);
@@ -185,16 +194,16 @@ t.test('allowlist: a malformed file on the target branch is ignored with a note,
   t.match(broken.output, /pushgate: note: \.pushgate\/allowlist\.yaml at [0-9a-f]{12} ignored: not YAML/);
   resetToRemote();
   work.git('rm', '--quiet', '.pushgate/allowlist.yaml');
-  work.commit('allowlist path is a directory', { '.pushgate/allowlist.yaml/inner.txt': 'x\n' });
-  t.equal(work.push(['origin', 'main']).code, 0);
+  landReviewed(t, 'allowlist path is a directory', { '.pushgate/allowlist.yaml/inner.txt': 'x\n' }, 'path.pushgate');
   work.commit('secret under a directory', { 'src/dir.ts': `export const k = "${token}";\n` });
   const directory = work.push(['origin', 'main']);
   t.equal(directory.result?.decision, 'deny', directory.output);
   t.match(directory.output, /pushgate: note: \.pushgate\/allowlist\.yaml at [0-9a-f]{12} ignored/);
   resetToRemote();
   work.git('rm', '--quiet', '-r', '.pushgate/allowlist.yaml');
+  server.setConfig(['policy', 'rules'], { 'path.pushgate': { action: 'off' } });
   work.commit('allowlist gone');
-  t.equal(work.push(['origin', 'main']).code, 0);
+  t.equal(work.push(['origin', 'main']).code, 0, 'removing the allowlist needs no review');
   server.setConfig(['policy', 'rules'], {});
 });
 
