@@ -6,7 +6,7 @@ import { permissionsFor } from '../gateway/access.js';
 import { pusherFromEnv } from '../hook/pusher.js';
 import type { Pusher } from '../policy/index.js';
 import {
-  approveEntry, effectiveState, expireAll, fetchHints, findVisibleEntry, isQueueError, mayExpire, maySeeEntry, migrateLegacy, normalizeQueueId, notifyDetached,
+  approveEntry, effectiveState, expireAll, fetchHints, findVisibleEntry, isQueueError, mayExpire, maySeeEntry, migrateLegacy, normalizeQueueId, queueIdProblem, notifyDetached,
   QUEUE_STATES, QueueError, readAllRecords, rejectEntry, remoteFetchCommand, repositoriesWithQueue, requirementsFor, waitForDecision, withoutServerPaths,
   type QueueContext, type QueueRecord, type Repository, type Viewer,
 } from '../queue/index.js';
@@ -64,7 +64,7 @@ function checkFormat(format: string): 'text' | 'json' {
 
 function parseId(text: string): string {
   const id = normalizeQueueId(text);
-  if (id === undefined) throw new CliError(`${safeLine(JSON.stringify(text))} is not a queue id: 8 characters as printed when the push parked`, EXIT_REFUSED);
+  if (id === undefined) throw new CliError(`${safeLine(JSON.stringify(text))} is not a queue id: ${safeLine(queueIdProblem(text))}`, EXIT_REFUSED);
   return id;
 }
 
