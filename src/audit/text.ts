@@ -20,11 +20,17 @@ export function terminalSafeJson(json: string): string {
   return json.replace(/[^\u0020-\u007e]/gu, (char) => (hasControl(char) ? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}` : char));
 }
 
-function who(identity: AuditIdentity | undefined): string | undefined {
+export interface RecordTextOptions {
+  /** Each identity with its key id, certificate serial and address, not only its principal. */
+  verbose?: boolean;
+}
+
+function who(identity: AuditIdentity | undefined, verbose: boolean): string | undefined {
   if (identity === undefined) return undefined;
+  const principal = identity.principal ?? '?';
+  if (!verbose) return safe(principal);
   const details = [identity.keyId && `key ${identity.keyId}`, identity.certSerial && `serial ${identity.certSerial}`, identity.clientAddress && `from ${identity.clientAddress}`]
     .filter(Boolean);
-  const principal = identity.principal ?? '?';
   return safe(details.length > 0 ? `${principal} (${details.join(', ')})` : principal);
 }
 
@@ -32,14 +38,31 @@ function short(oid: string): string {
   return /^[0-9a-f]{40,64}$/.test(oid) ? oid.slice(0, 10) : safe(oid);
 }
 
-/** One record as a readable timeline entry: a headline, then a line per ref update and finding. */
-export function formatRecordText(record: AuditRecord): string {
+/**
+ * Who did what a record tells. A queue transition made by a person (approve,
+ * reject, and the apply or stale that an approval causes) carries the
+ * reviewer, who acted, and the identity of the push, which is its subject;
+ * every other record's actor is its identity. Without either, the server.
+ */
+function actorOf(record: AuditRecord): { actor: AuditIdentity | undefined; subject: AuditIdentity | undefined } {
+  if (record.reviewer !== undefined) return { actor: record.reviewer, subject: record.identity };
+  return { actor: record.identity, subject: undefined };
+}
+
+/**
+ * One record as a readable timeline entry: time and sequence, then the actor,
+ * the action and what it was done to; then a line per ref update and finding.
+ * Key ids, serials and addresses repeat on every record of a session, so only
+ * --verbose shows them; the session id stays, for `audit show --session`.
+ */
+export function formatRecordText(record: AuditRecord, options: RecordTextOptions = {}): string {
+  const verbose = options.verbose === true;
+  const { actor, subject } = actorOf(record);
+  const pushedBy = subject !== undefined && subject.principal !== actor?.principal ? who(subject, verbose) : undefined;
   const fields: [string, string | number | undefined][] = [
-    ['by', who(record.identity)],
     ['repo', record.repository],
-    ['session', record.session],
     ['queue', record.queueId],
-    ['reviewer', who(record.reviewer)],
+    ['pushed-by', pushedBy],
     ['command', record.command],
     ['decision', record.decision],
     ['result', record.result],
@@ -48,9 +71,11 @@ export function formatRecordText(record: AuditRecord): string {
     ['in', record.bytesIn],
     ['out', record.bytesOut],
     ['ms', record.durationMs],
+    ['session', record.session],
   ];
   const parts = fields.filter(([, value]) => value !== undefined && value !== '').map(([name, value]) => `${name}=${safe(String(value))}`);
-  const lines = [`${safe(record.time)}  #${record.seq}  ${safe(record.type).padEnd(15)}  ${parts.join('  ')}`];
+  const actorText = who(actor, verbose) ?? 'pushgate';
+  const lines = [`${safe(record.time)}  #${record.seq}  ${actorText}  ${safe(record.type)}  ${parts.join('  ')}`.trimEnd()];
   if (record.reason !== undefined) lines.push(`    reason: ${safe(record.reason)}`);
   for (const update of record.refUpdates ?? []) lines.push(`    ${safe(update.ref)}  ${short(update.old)} → ${short(update.new)}`);
   for (const f of record.findings ?? []) {

@@ -48,8 +48,10 @@ function logFile(options: { file?: string; config?: string }): string {
   return options.file ?? loadCliConfig(options.config).audit.file;
 }
 
-function printRecord(record: AuditRecord, how: 'text' | 'json'): void {
-  process.stdout.write(`${how === 'json' ? terminalSafeJson(JSON.stringify(record)) : formatRecordText(record)}\n`);
+const VERBOSE_OPTION_HELP = 'each identity with its key id, certificate serial and address (text format)';
+
+function printRecord(record: AuditRecord, how: 'text' | 'json', verbose = false): void {
+  process.stdout.write(`${how === 'json' ? terminalSafeJson(JSON.stringify(record)) : formatRecordText(record, { verbose })}\n`);
 }
 
 function warnSkipped(stats: ReadStats): void {
@@ -114,6 +116,7 @@ function writeAnchorFile(file: string, head: { seq: number; hash: string }): voi
 
 interface ShowOptions {
   config?: string;
+  verbose?: boolean;
   file?: string;
   session?: string;
   principal?: string;
@@ -208,7 +211,8 @@ export function registerAuditCommands(program: Command, result: CommandResult): 
     .option('--since <when>', 'from this long ago (7d, 12h, 30m) or this ISO-8601 time')
     .option('--until <when>', 'up to this long ago or this ISO-8601 time')
     .option('--format <format>', 'text, or json (one record per line, as stored)', 'text')
-    .addHelpText('after', '\nExamples:\n  pushgate audit show --repo team/app --since 7d\n  pushgate audit show --queue k3x9p2 --format json')
+    .option('-v, --verbose', VERBOSE_OPTION_HELP)
+    .addHelpText('after', '\nEach line: time, #sequence, who acted (the reviewer for an approval or rejection,\nthe pusher for a push, the principal for an SSH event), the event, then what it\nwas done to.\n\nExamples:\n  pushgate audit show --repo team/app --since 7d\n  pushgate audit show --queue k3x9p2 --format json')
     .action(async (options: ShowOptions) => {
       const how = format(options.format);
       const filter: RecordFilter = {
@@ -221,7 +225,7 @@ export function registerAuditCommands(program: Command, result: CommandResult): 
         ...(options.until !== undefined ? { until: parseTimeArgument('--until', options.until) } : {}),
       };
       const stats: ReadStats = { skipped: 0 };
-      for await (const record of queryRecords(logFile(options), filter, stats)) printRecord(record, how);
+      for await (const record of queryRecords(logFile(options), filter, stats)) printRecord(record, how, options.verbose === true);
       warnSkipped(stats);
       result.code = EXIT_OK;
     });
@@ -233,15 +237,16 @@ export function registerAuditCommands(program: Command, result: CommandResult): 
     .option('-n, --lines <n>', 'how many records to print first', '10')
     .option('-f, --follow', 'keep following the log until interrupted')
     .option('--format <format>', 'text, or json (one record per line, as stored)', 'text')
+    .option('-v, --verbose', VERBOSE_OPTION_HELP)
     .addHelpText('after', '\nExamples:\n  pushgate audit tail -n 50\n  pushgate audit tail -f --format json | jq .type')
-    .action(async (options: { config?: string; file?: string; lines: string; follow?: boolean; format: string }) => {
+    .action(async (options: { config?: string; file?: string; lines: string; follow?: boolean; format: string; verbose?: boolean }) => {
       const how = format(options.format);
       const count = Number(options.lines);
       if (!Number.isSafeInteger(count) || count < 0) throw new CliError(`--lines ${options.lines}: expected a whole number`);
       const file = logFile(options);
       const print = (line: string): void => {
         const parsed = parseRecordLine(line);
-        if ('record' in parsed) printRecord(parsed.record, how);
+        if ('record' in parsed) printRecord(parsed.record, how, options.verbose === true);
         else process.stderr.write(`pushgate: skipped a line that is not an audit record (${escapeControl(parsed.error)})\n`);
       };
       const last = await lastLines(file, count);

@@ -6,7 +6,7 @@ import { permissionsFor } from '../gateway/access.js';
 import { pusherFromEnv } from '../hook/pusher.js';
 import type { Pusher } from '../policy/index.js';
 import {
-  approveEntry, effectiveState, expireAll, fetchHints, findVisibleEntry, isQueueError, mayExpire, maySeeEntry, migrateLegacy, normalizeQueueId, notifyDetached,
+  approveEntry, effectiveState, expireAll, fetchHints, findVisibleEntry, isQueueError, mayExpire, maySeeEntry, migrateLegacy, normalizeQueueId, queueIdProblem, notifyDetached,
   QUEUE_STATES, QueueError, readAllRecords, rejectEntry, remoteFetchCommand, repositoriesWithQueue, requirementsFor, waitForDecision, withoutServerPaths,
   type QueueContext, type QueueRecord, type Repository, type Viewer,
 } from '../queue/index.js';
@@ -14,6 +14,7 @@ import { jsonText, listText, showText, statusText, summarize } from '../queue/de
 import { safeLine } from '../text/index.js';
 import { CONFIG_OPTION_HELP, loadCliConfig } from './config-file.js';
 import { parseDurationSeconds } from './duration.js';
+import { forwardedWords, parseRemoteUrl, remoteUrl, runOverSsh } from './queue-remote.js';
 import { CliError, EXIT_ERROR, EXIT_OK, EXIT_REFUSED } from './exit.js';
 import type { CommandResult } from './main.js';
 
@@ -64,7 +65,7 @@ function checkFormat(format: string): 'text' | 'json' {
 
 function parseId(text: string): string {
   const id = normalizeQueueId(text);
-  if (id === undefined) throw new CliError(`${safeLine(JSON.stringify(text))} is not a queue id: 8 characters as printed when the push parked`, EXIT_REFUSED);
+  if (id === undefined) throw new CliError(`${safeLine(JSON.stringify(text))} is not a queue id: ${safeLine(queueIdProblem(text))}`, EXIT_REFUSED);
   return id;
 }
 
@@ -139,6 +140,28 @@ function stateMatches(filter: string, record: QueueRecord, now: Date): boolean {
   return state === filter;
 }
 
+const REMOTE_OPTION_HELP = 'run it on the server a git remote points at (a remote of the clone here, or a URL), through the SSH command git uses';
+
+/**
+ * With --remote, the command runs on the server over SSH (see queue-remote.ts)
+ * instead of here; its output and exit status are the server's.
+ */
+function viaRemote<A extends unknown[]>(result: CommandResult, action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A): Promise<void> => {
+    const command = args[args.length - 1] as Command;
+    const target = command.opts<{ remote?: string; config?: string }>();
+    if (target.remote === undefined) return action(...args);
+    if (remote()) throw new CliError('--remote cannot be given over SSH: the command already runs on the server', EXIT_REFUSED);
+    if (target.config !== undefined) throw new CliError('--remote and --config exclude each other: --remote runs the command on the server, with its configuration', EXIT_REFUSED);
+    const url = remoteUrl(target.remote);
+    const parsed = parseRemoteUrl(url);
+    if (parsed === undefined) throw new CliError(`--remote ${safeLine(JSON.stringify(target.remote))}: ${safeLine(url)} is not an SSH URL (ssh://user@host:port/path or user@host:path) nor a local path`, EXIT_REFUSED);
+    // A remote on this machine: the server is here, so the command runs here.
+    if (parsed.kind === 'local') return action(...args);
+    result.code = await runOverSsh(parsed, forwardedWords(command));
+  };
+}
+
 export function registerQueueCommands(program: Command, result: CommandResult): void {
   const queue = program.command('queue')
     .description('Review parked pushes: list, show, approve, reject, wait for a decision, expire overdue entries.')
@@ -158,9 +181,10 @@ Example:
     .option('--state <state>', `${STATE_FILTERS.join(', ')}`, 'open')
     .option('--principal <glob>', 'only pushes by matching principals')
     .option('--format <format>', 'text or json', 'text')
+    .option('--remote <name|url>', REMOTE_OPTION_HELP)
     .option('--config <file>', CONFIG_OPTION_HELP)
     .addHelpText('after', '\n"open" (the default) is pending and approved-but-not-yet-applied entries.\n\nExample:\n  pushgate queue list --repo team/app --state all --format json')
-    .action(async (options: CommonOptions & { state: string; principal?: string }) => {
+    .action(viaRemote(result, async (options: CommonOptions & { state: string; principal?: string }) => {
       const format = checkFormat(options.format);
       if (!STATE_FILTERS.includes(options.state)) throw new CliError(`--state ${options.state}: expected one of ${STATE_FILTERS.join(', ')}`, EXIT_REFUSED);
       const config = loadQueueConfig(options.config);
@@ -189,16 +213,17 @@ Example:
         else out(listText(entries));
         return EXIT_OK;
       });
-    });
+    }));
 
   queue.command('show')
     .description('Everything about one entry: refs, findings, commits, diff stat, approvals, history, and how to fetch the parked commits.')
     .argument('<id>', 'queue id')
     .option('--repo <name>', 'the repository, when the id is not unique')
     .option('--format <format>', 'text or json', 'text')
+    .option('--remote <name|url>', REMOTE_OPTION_HELP)
     .option('--config <file>', CONFIG_OPTION_HELP)
     .addHelpText('after', '\nExample:\n  pushgate queue show k3m9qx2a --format json')
-    .action(async (id: string, options: CommonOptions) => {
+    .action(viaRemote(result, async (id: string, options: CommonOptions) => {
       const format = checkFormat(options.format);
       const config = loadQueueConfig(options.config);
       await guarded(result, format, async () => {
@@ -213,7 +238,7 @@ Example:
         }
         return EXIT_OK;
       });
-    });
+    }));
 
   queue.command('approve')
     .description('Approve a parked push; the approval that completes the count applies it (all refs at once) and runs post-receive.')
@@ -221,6 +246,7 @@ Example:
     .option('--comment <text>', 'recorded with the approval')
     .option('--repo <name>', 'the repository, when the id is not unique')
     .option('--format <format>', 'text or json', 'text')
+    .option('--remote <name|url>', REMOTE_OPTION_HELP)
     .option('--config <file>', CONFIG_OPTION_HELP)
     .addHelpText('after', `
 Refused (exit 1): the caller lacks a reviewer role, pushed it (or sponsors the
@@ -230,7 +256,7 @@ Exit 2: the queue could not do its work (retry).
 
 Example:
   pushgate queue approve k3m9qx2a --comment "reviewed the workflow change"`)
-    .action(async (id: string, options: CommonOptions & { comment?: string }) => {
+    .action(viaRemote(result, async (id: string, options: CommonOptions & { comment?: string }) => {
       const format = checkFormat(options.format);
       const config = loadQueueConfig(options.config);
       const { ctx, close } = await openContext(config);
@@ -253,7 +279,7 @@ Example:
       } finally {
         await close();
       }
-    });
+    }));
 
   queue.command('reject')
     .description('Reject a parked push for good; the pusher sees the reason.')
@@ -261,9 +287,10 @@ Example:
     .requiredOption('--reason <text>', 'why, for the pusher')
     .option('--repo <name>', 'the repository, when the id is not unique')
     .option('--format <format>', 'text or json', 'text')
+    .option('--remote <name|url>', REMOTE_OPTION_HELP)
     .option('--config <file>', CONFIG_OPTION_HELP)
     .addHelpText('after', '\nExample:\n  pushgate queue reject k3m9qx2a --reason "the workflow uploads secrets to a third party"')
-    .action(async (id: string, options: CommonOptions & { reason: string }) => {
+    .action(viaRemote(result, async (id: string, options: CommonOptions & { reason: string }) => {
       const format = checkFormat(options.format);
       const config = loadQueueConfig(options.config);
       const { ctx, close } = await openContext(config);
@@ -278,16 +305,17 @@ Example:
       } finally {
         await close();
       }
-    });
+    }));
 
   queue.command('status')
     .description('One line: the entry\'s state, approvals and expiry (or why it was refused).')
     .argument('<id>', 'queue id')
     .option('--repo <name>', 'the repository, when the id is not unique')
     .option('--format <format>', 'text or json', 'text')
+    .option('--remote <name|url>', REMOTE_OPTION_HELP)
     .option('--config <file>', CONFIG_OPTION_HELP)
     .addHelpText('after', '\nExit status: 0 when the entry exists (whatever its state), 1 when it does not.\n\nExample:\n  pushgate queue status k3m9qx2a')
-    .action(async (id: string, options: CommonOptions) => {
+    .action(viaRemote(result, async (id: string, options: CommonOptions) => {
       const format = checkFormat(options.format);
       const config = loadQueueConfig(options.config);
       await guarded(result, format, async () => {
@@ -298,7 +326,7 @@ Example:
         else out(statusText(record, requirements, now));
         return EXIT_OK;
       });
-    });
+    }));
 
   queue.command('wait')
     .description('Block until the entry is decided.')
@@ -306,6 +334,7 @@ Example:
     .option('--timeout <duration>', 'give up after this long (90s, 10m, 1h; 0 waits for ever)', '10m')
     .option('--repo <name>', 'the repository, when the id is not unique')
     .option('--format <format>', 'text or json', 'text')
+    .option('--remote <name|url>', REMOTE_OPTION_HELP)
     .option('--config <file>', CONFIG_OPTION_HELP)
     .addHelpText('after', `
 Exit status: 0 approved and applied; 1 rejected, stale (a ref moved: rebase and
@@ -313,7 +342,7 @@ push again) or expired; 2 timed out or could not look.
 
 Example:
   pushgate queue wait k3m9qx2a --timeout 30m && git pull`)
-    .action(async (id: string, options: CommonOptions & { timeout: string }) => {
+    .action(viaRemote(result, async (id: string, options: CommonOptions & { timeout: string }) => {
       const format = checkFormat(options.format);
       const seconds = parseDurationSeconds(options.timeout);
       if (seconds === undefined) throw new CliError(`--timeout ${options.timeout}: expected a duration such as 90s, 10m or 1h`, EXIT_REFUSED);
@@ -331,7 +360,7 @@ Example:
         }
         return waited.state === 'applied' ? EXIT_OK : EXIT_REFUSED;
       });
-    });
+    }));
 
   queue.command('expire')
     .description('Mark overdue entries expired and delete their parked objects (run it from cron); also deletes what decided or never-published entries left. Reviewers and administrators only.')

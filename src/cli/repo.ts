@@ -10,11 +10,20 @@ import type { CommandResult } from './main.js';
 
 const NAME = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
+/** What is wrong with a refused repository name, rather than the whole rule. */
+function repoNameProblem(bare: string): string {
+  const foreign = [...new Set([...bare].filter((c) => !/[A-Za-z0-9._/-]/.test(c)))];
+  if (bare === '') return 'it is empty';
+  if (foreign.length > 0) return `${foreign.slice(0, 8).map((c) => JSON.stringify(c)).join(', ')} ${foreign.length === 1 ? 'is' : 'are'} not allowed; use letters, digits, ".", "_", "-" and "/" between parts`;
+  if (bare.split('/').some((part) => part === '')) return 'it has an empty part (a leading, trailing or doubled "/")';
+  return 'a part starts with "." (hidden names, "." and ".." are not allowed)';
+}
+
 /** `team/app` or `team/app.git` → the bare repository's path under reposRoot. */
 export function repoPathFor(reposRoot: string, name: string): string {
   const bare = name.replace(/\.git$/, '');
   if (!NAME.test(bare) || bare.split('/').some((part) => part === '.' || part === '..' || part.startsWith('.'))) {
-    throw new CliError(`${JSON.stringify(name)} is not a repository name: use letters, digits, ".", "_", "-" and "/" between parts`, EXIT_REFUSED);
+    throw new CliError(`${JSON.stringify(name)} is not a repository name: ${repoNameProblem(bare)}`, EXIT_REFUSED);
   }
   return join(reposRoot, `${bare}.git`);
 }

@@ -18,7 +18,7 @@ import type { Identity } from '../identity/index.js';
 import { safeLine } from '../text/index.js';
 import { jsonText, statusText, summarize } from '../queue/describe.js';
 import {
-  findVisibleEntry, isQueueError, normalizeQueueId, QueueError, requirementsFor, WaitHub, withoutServerPaths, type WaitResult,
+  findVisibleEntry, isQueueError, normalizeQueueId, queueIdProblem, QueueError, requirementsFor, WaitHub, withoutServerPaths, type WaitResult,
 } from '../queue/index.js';
 import { permissionsFor } from './access.js';
 import { gitChildEnv } from './git-env.js';
@@ -153,7 +153,7 @@ class InProcessWaits {
     }
     const id = normalizeQueueId(args.id);
     if (id === undefined) {
-      io.stderr.write(`pushgate: ${safeLine(JSON.stringify(args.id))} is not a queue id: 8 characters as printed when the push parked\n`);
+      io.stderr.write(`pushgate: ${safeLine(JSON.stringify(args.id))} is not a queue id: ${safeLine(queueIdProblem(args.id))}\n`);
       return EXIT_REFUSED;
     }
     let config: PushgateConfig;

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type ssh2 from 'ssh2';
 import type { AccessRule, QueueConfig } from '../config/index.js';
+import { shellHelp } from './shell-help.js';
 import type { Identity } from '../identity/index.js';
 import { escapeControl } from '../text/index.js';
 import { auditIdentity, type EventRecorder } from './events.js';
@@ -97,7 +98,17 @@ export function handleSession(session: ssh2.Session, host: SessionHost): void {
   session.on('pty', refuseRequest('pty', 'session.pty'));
   session.on('x11', refuseRequest('x11', 'session.x11'));
   session.on('auth-agent', refuseRequest('auth-agent', 'session.agent-forwarding'));
-  session.on('shell', refuseRequest('shell', 'session.shell'));
+  // No command: a short help (who you are, your roles, what you may run) and exit 1, as gitolite does.
+  session.on('shell', (accept: () => ssh2.ServerChannel, reject: Reply) => {
+    const channel = host.draining() ? undefined : (accept() as ssh2.ServerChannel | undefined);
+    host.events.record({ type: 'ssh.command', session: host.sessionId, identity: auditIdentity(host.identity), command: 'shell', result: 'refused', code: 'session.shell', reason: 'shell requests are refused; this server runs git commands only' });
+    if (channel === undefined) {
+      call(reject);
+      return;
+    }
+    channel.stderr.write(shellHelp(host.identity, host.settings().queue, host.forceCommand));
+    void finish(channel, 1);
+  });
   session.on('sftp', refuseRequest('sftp', 'session.subsystem'));
   session.on('subsystem', (accept: Reply, reject: Reply, info: ssh2.SubsystemInfo) => {
     refuseRequest(`subsystem ${String(info.name).slice(0, 64)}`, 'session.subsystem')(accept, reject);

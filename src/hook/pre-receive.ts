@@ -120,7 +120,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
     // A park keeps the push in the queue; if it cannot be kept, the push is denied.
     const parked = outcome.decision === 'park'
       ? await (await import('../queue/hook.js')).parkForReview({
-        gitDir: input.gitDir, env: input.env, config, repository, updates: classified, pusher, findings: outcome.findings, commits,
+        gitDir: input.gitDir, env: input.env, configPath: input.configPath, config, repository, updates: classified, pusher, findings: outcome.findings, commits,
         reviewRequested: outcome.reviewRequested, ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
       })
       : undefined;

@@ -1,4 +1,5 @@
 import type { AuditSink } from '../audit/index.js';
+import { DEFAULT_CONFIG_PATH } from '../config/find.js';
 import type { PushgateConfig } from '../config/types.js';
 import type { Finding, Pusher, RefUpdate } from '../policy/index.js';
 import { queueAuditEvent, recordAudit } from './audit.js';
@@ -17,6 +18,8 @@ export interface HookParkInput {
   commits: readonly string[];
   reason?: string;
   reviewRequested?: boolean;
+  /** The config file the hook runs with, for the hint on the server. */
+  configPath?: string;
   /** Defaults to the configured audit log, opened only when a push parks. */
   audit?: AuditSink;
 }
@@ -27,9 +30,24 @@ export type HookParkResult =
 
 export const PARK_FAILED_RULE = 'queue.unavailable';
 
-/** How the pusher waits: over SSH the gateway says how it is reached (PUSHGATE_QUEUE_COMMAND); on the server, the CLI. */
-export function waitCommand(id: string, env: NodeJS.ProcessEnv): string {
-  return `${env.PUSHGATE_QUEUE_COMMAND || 'pushgate queue'} wait ${id}`;
+/**
+ * How the pusher waits, as a command that works verbatim where the pusher is.
+ * Over SSH (the gateway or `pushgate shell` put PUSHGATE_PRINCIPAL in the
+ * hook's environment) the pusher is on another machine, in a clone: `--remote
+ * origin` asks the server the remote points at, through git's own SSH command
+ * (origin is git's default name; the hook cannot see the pusher's name for it).
+ * On the server itself, the CLI with this hook's config. An administrator may
+ * name another command in PUSHGATE_QUEUE_COMMAND.
+ */
+export function waitCommand(id: string, env: NodeJS.ProcessEnv, configPath?: string): string {
+  if (env.PUSHGATE_QUEUE_COMMAND) return `${env.PUSHGATE_QUEUE_COMMAND} wait ${id}`;
+  if (env.PUSHGATE_PRINCIPAL) return `pushgate queue wait ${id} --remote origin`;
+  const config = configPath === undefined || configPath === DEFAULT_CONFIG_PATH ? '' : ` --config ${shellWord(configPath)}`;
+  return `pushgate queue wait ${id}${config}`;
+}
+
+function shellWord(value: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
@@ -64,7 +82,7 @@ export async function parkForReview(input: HookParkInput): Promise<HookParkResul
     if (input.audit === undefined) await (audit as AuditSink & { close?: () => Promise<void> }).close?.().catch(() => undefined);
   }
   notifyDetached(input.config.queue.notify, notifyEvent('park', record), input.config.log.file);
-  return { decision: 'park', queueId: record.id, waitCommand: waitCommand(record.id, input.env) };
+  return { decision: 'park', queueId: record.id, waitCommand: waitCommand(record.id, input.env, input.configPath) };
 }
 
 /** Loaded here, not at the top: only a parked push pays for the audit module. */

@@ -1,5 +1,5 @@
 export { QueueError, isQueueError, type QueueErrorCode } from './errors.js';
-export { newQueueId, normalizeQueueId, ID_ALPHABET, ID_LENGTH } from './id.js';
+export { newQueueId, normalizeQueueId, queueIdProblem, ID_ALPHABET, ID_LENGTH } from './id.js';
 export { queueRef, pendingRef, pendingPrefix, QUEUE_PREFIX, PENDING_PREFIX, NAMESPACE } from './names.js';
 export { QUEUE_DIR, recordStore, entryStore, parkedRoot, storeExists, listEntryStores } from './layout.js';
 export {

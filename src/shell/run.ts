@@ -14,6 +14,7 @@ import { auditIdentity, EventRecorder, UNKNOWN_PRINCIPAL } from '../gateway/even
 import { gitChildEnv } from '../gateway/git-env.js';
 import { silentLog, type OperatorLog } from '../gateway/operator-log.js';
 import { planCommand, type Refusal } from '../gateway/plan.js';
+import { shellHelp } from '../gateway/shell-help.js';
 import { Trust } from '../gateway/trust.js';
 import type { Identity } from '../identity/index.js';
 import { escapeControl } from '../text/index.js';
@@ -132,11 +133,14 @@ async function runCommand(context: Context, identity: Identity, forceCommand: st
   const { env, config } = context.options;
   const requested = env.SSH_ORIGINAL_COMMAND;
   const shown = forceCommand !== undefined ? `${forceCommand} (forced; requested: ${requested ?? 'a shell'})` : requested ?? 'shell';
+  // No command (with a terminal or without): a short help and exit 1, as through the gateway.
+  if (requested === undefined && forceCommand === undefined) {
+    context.events.record({ type: 'ssh.command', session: context.session, identity: auditIdentity(identity), command: shown.slice(0, 1024), result: 'refused', code: 'session.shell', reason: 'shell requests are refused; this server runs git commands only' });
+    context.say(shellHelp(identity, config.queue));
+    return SHELL_REFUSED;
+  }
   if (context.options.tty === true || (env.SSH_TTY ?? '') !== '') {
     return refuseCommand(context, identity, shown, { code: 'session.pty', message: 'terminals are refused; this server runs git commands only', reason: 'pty requests are refused; this server runs git commands only' });
-  }
-  if (requested === undefined && forceCommand === undefined) {
-    return refuseCommand(context, identity, shown, { code: 'session.shell', message: 'no command given; this server runs git commands only', reason: 'shell requests are refused; this server runs git commands only' });
   }
   const plan = await planCommand(requested ?? '', identity, { reposRoot: config.reposRoot, access: config.access, forceCommand, queue: config.queue });
   if (plan.kind === 'refused') return refuseCommand(context, identity, shown, plan);

@@ -86,11 +86,25 @@ t.test('show filters the timeline', async (t) => {
 
   const text = await cli(['audit', 'show', '--config', server.configPath, '--session', 's1']);
   t.equal(text.code, 0);
-  t.match(text.stdout, /#5  push\.decision\s+by=alice \(key alice@ci, serial 42, from 127\.0\.0\.1\)  repo=team\/app  session=s1  decision=deny/);
+  t.match(text.stdout, /#5  alice  push\.decision  repo=team\/app  decision=deny.*session=s1/, 'the actor first, without the key details that repeat');
+  t.notMatch(text.stdout, /alice@ci|serial 42/, 'key id and serial only with --verbose');
+  const verbose = await cli(['audit', 'show', '--config', server.configPath, '--session', 's1', '--verbose']);
+  t.match(verbose.stdout, /#5  alice \(key alice@ci, serial 42, from 127\.0\.0\.1\)  push\.decision  repo=team\/app/);
   t.match(text.stdout, /refs\/heads\/main  aaaaaaaaaa → bbbbbbbbbb/);
   t.match(text.stdout, /deny  secret\.aws-access-key  config\/prod\.env:3  AKIA…MPLE/);
   t.match(text.stdout, /would park  path\.ci-workflow/);
-  t.match(text.stdout, /ssh\.session-end\s+by=alice.*result=1.*in=1200  out=300  ms=85/);
+  t.match(text.stdout, /#6  alice  ssh\.session-end  result=1.*in=1200  out=300  ms=85/);
+
+  // An approval is the reviewer's act: the reviewer is named first, the pusher as what it was done to.
+  const queue = await cli(['audit', 'show', '--config', server.configPath, '--queue', 'q1']);
+  t.equal(queue.code, 0);
+  t.match(queue.stdout, /#9  carol  queue\.approve  repo=other\/lib  queue=q1  pushed-by=bob  result=ok/);
+  t.match(queue.stdout, /#10  carol  queue\.apply  repo=other\/lib  queue=q1  pushed-by=bob/);
+  t.match(queue.stdout, /#8  bob  queue\.park  repo=other\/lib  queue=q1/);
+  t.notMatch(queue.stdout, /by=bob.*reviewer=|reviewer=/, 'no line names the pusher as the one who acted on an approval');
+  for (const line of queue.stdout.split('\n').filter((l) => /^\S+  #\d+  /.test(l))) {
+    t.match(line, /^\S+  #\d+  (bob|carol)  (push|queue)\./, `the actor, then the action: ${line}`);
+  }
   const parked = await cli(['audit', 'show', '--config', server.configPath, '--type', 'queue.park']);
   t.match(parked.stdout, /reason: needs a force push/);
 
@@ -177,7 +191,7 @@ t.test('tail prints the last records, and follows new ones across rotation', asy
   t.equal(last.code, 0);
   t.same(last.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as AuditRecord).seq), [story.length - 1, story.length]);
   const text = await cli(['audit', 'tail', '-n', '1', '--config', server.configPath]);
-  t.match(text.stdout, /^\S+Z  #11  push\.decision/);
+  t.match(text.stdout, /^\S+Z  #11  alice  push\.decision/);
   t.equal((await cli(['audit', 'tail', '-n', 'x', '--config', server.configPath])).code, 2);
 
   const file = join(server.dir, 'followed', 'audit.log');

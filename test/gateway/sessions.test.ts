@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { createConnection, createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
-import { freePort, tempDir } from '../helpers/tools.js';
+import { freePort, requireTool, tempDir } from '../helpers/tools.js';
 import { sleep, SshUser, startGateway } from './harness.js';
 
 const gateway = await startGateway(t, { repos: ['team/app', 'team/other'] });
@@ -26,11 +26,38 @@ async function refusedRecord(code: string, principal = 'alice'): Promise<void> {
   if (!/^[0-9a-f]{12}(-\d+)?$/.test(record.session ?? '')) throw new Error(`refusal ${code} has no session id: ${JSON.stringify(record)}`);
 }
 
-t.test('a shell is refused', async (t) => {
+t.test('a shell is refused with a short help: who you are, your roles, what you may run', async (t) => {
   const result = user.ssh([], { extra: ['-T'] });
-  t.equal(result.status, 255);
-  t.match(result.stderr, /shell request failed/);
+  t.equal(result.status, 1, 'exit 1, as a refused command');
+  t.notMatch(result.stderr, /shell request failed/);
+  t.match(result.stderr, /^pushgate: hello alice; roles: /m);
+  t.match(result.stderr, /git clone \/ fetch \/ pull \/ push/);
+  t.match(result.stderr, /queue list \| show ID \| status ID \| wait ID/);
   await refusedRecord('session.shell');
+});
+
+t.test('the help names the roles, and the reviewer commands only to a reviewer', async (t) => {
+  const rita = new SshUser(gateway, 'rita').sign({ roles: ['reviewer', 'agent'] });
+  const asReviewer = rita.ssh([], { extra: ['-T'] });
+  t.equal(asReviewer.status, 1);
+  t.match(asReviewer.stderr, /hello rita; roles: reviewer, agent\./);
+  t.match(asReviewer.stderr, /queue approve ID .*\| reject ID --reason TEXT/);
+  const bot = new SshUser(gateway, 'bot-1').sign({ roles: ['agent'] });
+  const asAgent = bot.ssh([], { extra: ['-T'] });
+  t.equal(asAgent.status, 1);
+  t.match(asAgent.stderr, /hello bot-1; roles: agent\./);
+  t.notMatch(asAgent.stderr, /approve/, 'an agent is not offered approve');
+});
+
+t.test('from a terminal without -T (a pty request, then a shell) the help still comes', async (t) => {
+  // `script` (util-linux) gives ssh a terminal, as a person typing `ssh git@host` has: ssh then asks for a pty on its own.
+  requireTool('script', 'util-linux');
+  const command = user.sshCommand().concat(' alice@127.0.0.1');
+  const result = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', input: '', timeout: 30_000 });
+  t.equal(result.status, 1, `exit 1: ${result.stdout}`);
+  t.match(result.stdout, /PTY allocation request failed/, 'the pty is refused');
+  t.match(result.stdout, /pushgate: hello alice; roles: /);
+  await refusedRecord('session.pty');
 });
 
 t.test('a pty is refused', async (t) => {

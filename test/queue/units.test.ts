@@ -52,6 +52,9 @@ t.test('names', async (t) => {
   t.equal(idOfPendingRef('refs/pushgate/pending/abcd2345'), undefined);
   t.equal(waitCommand('abcd2345', {}), 'pushgate queue wait abcd2345');
   t.equal(waitCommand('abcd2345', { PUSHGATE_QUEUE_COMMAND: 'ssh -p 2222 git@host queue' }), 'ssh -p 2222 git@host queue wait abcd2345');
+  t.equal(waitCommand('abcd2345', { PUSHGATE_PRINCIPAL: 'agent-7' }), 'pushgate queue wait abcd2345 --remote origin', 'over SSH: from the clone');
+  t.equal(waitCommand('abcd2345', {}, '/etc/pushgate/pushgate.yaml'), 'pushgate queue wait abcd2345', 'the default config is not named');
+  t.equal(waitCommand('abcd2345', {}, "/srv/it's here/pushgate.yaml"), "pushgate queue wait abcd2345 --config '/srv/it'\\''s here/pushgate.yaml'", 'a config path is quoted for the shell');
 });
 
 t.test('records: parsing checks the shape; the effective state knows about expiry', async (t) => {
@@ -184,4 +187,18 @@ t.test('JSON for a terminal and messages without server paths', async (t) => {
   t.same(JSON.parse(text), { a: 'x\u001b[8my\u009b\u202e\u007f' }, 'the same value');
   t.equal(withoutServerPaths("no queue entry x in /srv/git/team/app.git: fatal: '/var/lib/x' is gone"), "no queue entry x in <server path>: fatal: '<server path>' is gone");
   t.equal(withoutServerPaths('fetch ssh://git@host:2222/team/app.git refs/heads/main'), 'fetch ssh://git@host:2222/team/app.git refs/heads/main', 'URLs and ref names stay');
+});
+
+t.test('parseRemoteUrl: the SSH URL forms git takes, and local paths', async (t) => {
+  const { parseRemoteUrl } = await import('../../src/cli/queue-remote.js');
+  t.same(parseRemoteUrl('ssh://git@example.test:2222/team/app.git'), { kind: 'ssh', user: 'git', host: 'example.test', port: '2222' });
+  t.same(parseRemoteUrl('git+ssh://example.test/team/app.git'), { kind: 'ssh', host: 'example.test' });
+  t.same(parseRemoteUrl('ssh://git@[::1]:22/x'), { kind: 'ssh', user: 'git', host: '::1', port: '22' });
+  t.same(parseRemoteUrl('git@example.test:team/app.git'), { kind: 'ssh', user: 'git', host: 'example.test' });
+  t.same(parseRemoteUrl('/srv/repos/team/app.git'), { kind: 'local', path: '/srv/repos/team/app.git' });
+  t.same(parseRemoteUrl('./a:b'), { kind: 'local', path: './a:b' }, 'a slash before the colon: a path, as git reads it');
+  t.same(parseRemoteUrl('file:///srv/app.git'), { kind: 'local', path: '/srv/app.git' });
+  t.equal(parseRemoteUrl('https://example.test/team/app.git'), undefined, 'not SSH');
+  t.equal(parseRemoteUrl('ssh://-oProxyCommand=x/app'), undefined, 'a host that ssh would read as an option');
+  t.equal(parseRemoteUrl('-oProxyCommand=x:app'), undefined);
 });

@@ -138,6 +138,7 @@ t.test('the key: several certificates, plain keys and break-glass keys', async (
 t.test('sessions that are not a git command are refused', async (t) => {
   const cases: Array<[string, NodeJS.ProcessEnv, string, boolean?]> = [
     ['a shell', fx.env(alice, undefined), 'session.shell'],
+    ['a shell from a terminal (ssh git@host typed by a person)', fx.env(alice, undefined, { SSH_TTY: '/dev/pts/3' }), 'session.shell', true],
     ['a pty (SSH_TTY)', fx.env(alice, "git-upload-pack 'team/app'", { SSH_TTY: '/dev/pts/3' }), 'session.pty'],
     ['a pty (stdin is a terminal)', fx.env(alice, "git-upload-pack 'team/app'"), 'session.pty', true],
     ['another program', fx.env(alice, 'id'), 'command.unknown'],
@@ -157,6 +158,16 @@ t.test('sessions that are not a git command are refused', async (t) => {
     if (code.startsWith('repo.')) t.match(ran.events[1]?.code, /^repo\./, name);
     else t.equal(ran.events[1]?.code, code, name);
     t.equal(ran.events.length, 2, name);
+  }
+});
+
+t.test('no command: a short help, who you are, your roles and what you may run', async (t) => {
+  for (const tty of [false, true]) {
+    const ran = await fx.run({ env: fx.env(alice, undefined, tty ? { SSH_TTY: '/dev/pts/3' } : {}), ...(tty ? { tty } : {}) });
+    t.equal(ran.code, 1);
+    t.match(ran.stderr, /^pushgate: hello \S+; roles: /m);
+    t.match(ran.stderr, /you may run:\n.*git clone \/ fetch \/ pull \/ push/);
+    t.notMatch(ran.stderr, /terminals are refused/);
   }
 });
 

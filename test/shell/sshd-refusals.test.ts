@@ -85,7 +85,8 @@ const viaMaster = await user.master(t);
 t.test('refused: a shell (no command)', async (t) => {
   const result = user.ssh([], { extra: ['-T'] });
   t.equal(result.status, 1);
-  t.match(result.stderr, /pushgate: no command given; this server runs git commands only/);
+  t.match(result.stderr, /^pushgate: hello prober; roles: /m);
+  t.match(result.stderr, /you may run:\n.*git clone/);
   await sshd.waitForAudit((l) => l.type === 'ssh.command' && l.code === 'session.shell' && l.identity?.principal === 'prober');
 });
 
