@@ -33,7 +33,8 @@ t.test('park → list → show → approve: the branch moves and post-receive ru
   const pushed = work.push(['origin', 'main'], AGENT);
   t.equal(pushed.result?.decision, 'park');
   const id = pushed.result?.queueId as string;
-  t.match(pushed.result?.wait, new RegExp(`^pushgate queue wait ${id} --config \\S+pushgate\\.yaml$`), 'the result line says how to wait, with the config the hook runs with');
+  // The push carries an identity as the gateway passes it (PUSHGATE_PRINCIPAL): the hint is for the agent's clone.
+  t.equal(pushed.result?.wait, `pushgate queue wait ${id} --remote origin`, 'the result line says how to wait from the agent\'s clone');
   t.match(pushed.output, new RegExp(`queue id: ${id}`));
   t.equal(refValue(remote, 'refs/heads/main'), before, 'main did not move');
   t.equal(refValue(entryRepo(remote, id), `refs/pushgate/pending/${id}/heads/main`), tip, 'the pending ref, in the entry\'s own store, holds the pushed commit');
