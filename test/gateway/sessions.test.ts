@@ -51,7 +51,7 @@ t.test('the help names the roles, and the reviewer commands only to a reviewer',
 
 t.test('from a terminal without -T (a pty request, then a shell) the help still comes', async (t) => {
   // `script` (util-linux) gives ssh a terminal, as a person typing `ssh git@host` has: ssh then asks for a pty on its own.
-  requireTool('script', 'util-linux');
+  requireTool('script', 'bsdutils');
   const command = user.sshCommand().concat(' alice@127.0.0.1');
   const result = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', input: '', timeout: 30_000 });
   t.equal(result.status, 1, `exit 1: ${result.stdout}`);

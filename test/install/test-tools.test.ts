@@ -14,7 +14,7 @@ const ROOT = new URL('../../../', import.meta.url).pathname;
 const SCRIPT = join(ROOT, 'scripts', 'install-test-tools.sh');
 
 /** Packages every Debian/Ubuntu system has (Essential or required), and npm, which runs `npm test` itself. */
-const ALWAYS_THERE = new Set(['coreutils', 'perl-base', 'passwd', 'npm']);
+const ALWAYS_THERE = new Set(['coreutils', 'perl-base', 'passwd', 'bsdutils', 'npm']);
 
 /** The script's list: command → package. */
 function listed(): Map<string, string> {
