@@ -19,6 +19,7 @@ ssh-keyscan      openssh-client   # known_hosts lines
 curl             curl             # the guides'"'"' curl examples
 openssl          openssl          # a throw-away TLS certificate in a hook test
 systemd-analyze  systemd          # install.sh'"'"'s unit is verified
+strace           strace           # the gateway path test traces the server
 '
 
 missing_packages() {
