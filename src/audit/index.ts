@@ -8,7 +8,7 @@ export { sanitizeEvent } from './schema.js';
 export { logFiles, rotatedFiles } from './files.js';
 export { formatAnchor, parseAnchor, verifyChain, type Anchor, type BreakReason, type ChainBreak, type VerifyOptions, type VerifyResult } from './verify.js';
 export { queryRecords, matches, repositoryKey, type RecordFilter, type ReadStats } from './query.js';
-export { formatRecordText, terminalSafeJson } from './text.js';
+export { formatRecordText } from './text.js';
 export { decisionReport, formatReportText, type DecisionReport, type RuleCounts } from './report.js';
 export { followLog, lastLines, type FollowOptions } from './follow.js';
 export type { ShipStats } from './ship.js';

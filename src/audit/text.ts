@@ -1,4 +1,4 @@
-import { escapeControl, hasControl } from '../text/escape.js';
+import { escapeControl } from '../text/escape.js';
 import type { AuditIdentity, AuditRecord } from './types.js';
 
 /*
@@ -11,14 +11,6 @@ import type { AuditIdentity, AuditRecord } from './types.js';
 /** Hostile one-line text for a terminal. */
 const safe = escapeControl;
 
-/**
- * JSON text with every character a terminal would act on (C1 controls, DEL,
- * bidirectional overrides, line separators; JSON.stringify already escapes
- * C0) written as a \u escape: the same JSON value, harmless on a terminal.
- */
-export function terminalSafeJson(json: string): string {
-  return json.replace(/[^\u0020-\u007e]/gu, (char) => (hasControl(char) ? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}` : char));
-}
 
 export interface RecordTextOptions {
   /** Each identity with its key id, certificate serial and address, not only its principal. */

@@ -2,9 +2,9 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import type { Command } from 'commander';
 import {
   AuditError, createHmacKey, decisionReport, followLog, formatAnchor, formatRecordText, parseAnchor, type Anchor, formatReportText, lastLines, logFiles, parseRecordLine,
-  queryRecords, readHmacKey, terminalSafeJson, verifyChain, type AuditRecord, type ReadStats, type RecordFilter, type VerifyResult,
+  queryRecords, readHmacKey, verifyChain, type AuditRecord, type ReadStats, type RecordFilter, type VerifyResult,
 } from '../audit/index.js';
-import { escapeControl } from '../text/index.js';
+import { escapeControl, terminalSafeJson } from '../text/index.js';
 import { DEFAULT_CONFIG_PATH, findConfigPath, type PushgateConfig } from '../config/index.js';
 import { CONFIG_OPTION_HELP, loadCliConfig } from './config-file.js';
 import { parseDurationSeconds } from './duration.js';

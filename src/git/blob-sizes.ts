@@ -30,7 +30,7 @@ export class StreamedBlobSizes {
     private readonly merges: ReadonlySet<string>,
     commits: readonly string[],
   ) {
-    catFile.start('check');
+    catFile.start();
     const mergeCommits = commits.filter((commit) => merges.has(commit));
     this.mergeBlobs = mergeCommits.length === 0 ? Promise.resolve([]) : changedBlobs(gitDir, mergeCommits, env);
     this.mergeBlobs.catch(() => undefined);

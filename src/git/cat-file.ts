@@ -170,8 +170,8 @@ export class CatFileBatch {
     return this.started().request(name, false) as Promise<ObjectInfo | null>;
   }
 
-  /** Starts git ahead of the first request, so that its start-up overlaps other work. (`kind` is kept for callers written for two processes.) */
-  start(_kind?: 'contents' | 'check'): void {
+  /** Starts git ahead of the first request, so that its start-up overlaps other work. */
+  start(): void {
     if (this.closed) return;
     this.started();
   }

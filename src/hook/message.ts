@@ -1,5 +1,5 @@
 import type { Decision, Finding } from '../policy/index.js';
-import { escapeControl, safeLine } from '../text/index.js';
+import { escapeControl, safeLine, terminalSafeJson } from '../text/index.js';
 
 export interface ResultReport {
   decision: Decision;
@@ -52,16 +52,8 @@ function shown(f: Finding): Finding {
   return out;
 }
 
-/**
- * JSON.stringify escapes C0 controls but leaves DEL, C1 controls (0x9b is a
- * CSI on some terminals), bidi controls and U+2028/2029 as they are; written
- * as \u escapes they parse back to the same string.
- */
-// eslint-disable-next-line no-control-regex
-const JSON_RAW = /[\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]/g;
-
 export function jsonLine(value: unknown): string {
-  return JSON.stringify(value).replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return terminalSafeJson(JSON.stringify(value));
 }
 
 /** The content checks' notes, one line each, made safe like findings. */

@@ -8,7 +8,7 @@
  * as \u sequences (JSON.stringify leaves DEL, C1 controls and bidi marks raw).
  */
 import { isZeroOid } from '../git/index.js';
-import { safeLine } from '../text/index.js';
+import { safeLine, terminalSafeJson } from '../text/index.js';
 import { fetchHints, localFetchCommand, remoteFetchCommand } from './fetch.js';
 import { effectiveState, type QueueIdentity, type QueueRecord } from './record.js';
 import type { Requirements } from './rules.js';
@@ -47,12 +47,9 @@ export function summarize(record: QueueRecord, requirements: Requirements, now: 
   };
 }
 
-// eslint-disable-next-line no-control-regex
-const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
-
 /** JSON for a terminal: what JSON.stringify leaves raw and a terminal would act on is written as \u escapes (still the same JSON value). */
 export function jsonText(value: unknown): string {
-  return `${JSON.stringify(value, null, 2).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+  return `${terminalSafeJson(JSON.stringify(value, null, 2))}\n`;
 }
 
 function short(oid: string): string {

@@ -43,3 +43,16 @@ export function hasControl(text: string): boolean {
   UNSAFE.lastIndex = 0;
   return found;
 }
+
+/**
+ * What JSON.stringify leaves raw and a terminal acts on or hides: DEL, C1
+ * controls (0x9b is a CSI on some terminals), bidi controls, zero-width and
+ * invisible format characters, U+2028/2029, BOM. (C0 is escaped already.)
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]/g;
+
+/** JSON text with those characters written as \u escapes: the same JSON value, harmless on a terminal. */
+export function terminalSafeJson(json: string): string {
+  return json.replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

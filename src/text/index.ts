@@ -1,4 +1,4 @@
-export { escapeControl, escapeControlKeepNewlines, hasControl } from './escape.js';
+export { escapeControl, escapeControlKeepNewlines, hasControl, terminalSafeJson } from './escape.js';
 export { maskText } from './mask.js';
 
 import { escapeControl, escapeControlKeepNewlines } from './escape.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { escapeControl, escapeControlKeepNewlines, hasControl, maskText, safeBlock, safeLine } from '../../src/text/index.js';
+import { escapeControl, escapeControlKeepNewlines, hasControl, maskText, safeBlock, safeLine, terminalSafeJson } from '../../src/text/index.js';
 import { gh, Rng } from '../scan/fixtures.js';
 
 t.test('escapeControl shows every control character visibly', async (t) => {
@@ -28,4 +28,13 @@ t.test('maskText masks what the content rules find', async (t) => {
   t.notMatch(block, token);
   t.match(block, /^first\nsecond .*\\e\[2J$/);
   t.notMatch(safeLine(`a\n${token}`), /\n/);
+});
+
+t.test('terminalSafeJson writes what JSON.stringify leaves raw as escapes, keeping the value', async (t) => {
+  const value = { a: `x\u009b31m\u202ey\u2028z\u200bw\u007f`, b: 'plain ✓' };
+  const json = terminalSafeJson(JSON.stringify(value));
+  t.notMatch(json, /[\u007f-\u009f\u202e\u2028\u200b]/, 'none of them raw');
+  t.match(json, '\\u009b');
+  t.same(JSON.parse(json), value, 'the same JSON value');
+  t.match(json, '✓', 'other characters kept');
 });
