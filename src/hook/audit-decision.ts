@@ -44,8 +44,19 @@ async function recordFromHook(config: PushgateConfig, event: AuditEventInput): P
   } catch {
     return false;
   } finally {
-    await log.close(200);
+    await log.close(shipWaitMs(config));
   }
+}
+
+/**
+ * How long a hook waits, after its record is in the file, for the copies to
+ * reach `audit.transports`: each POST ends by its own timeout, plus a second
+ * for loading the sender. A collector that refuses answers at once; only one
+ * that hangs makes the hook wait, and never longer than this.
+ */
+function shipWaitMs(config: PushgateConfig): number {
+  const timeouts = config.audit.transports.map((t) => (t.type === 'http' ? t.timeout : 0));
+  return timeouts.length === 0 ? 0 : Math.max(...timeouts) + 1000;
 }
 
 function pushFields(pusher: Pusher, repository: string, updates: readonly RefUpdate[]): Pick<AuditEventInput, 'session' | 'identity' | 'repository' | 'refUpdates'> {
