@@ -161,7 +161,8 @@ export function registerLoginCommand(program: Command, result: CommandResult): v
       '      --client-id ci-agent --client-secret-file /run/secrets/pushgate-client',
       '  pushgate login --server https://git.example.com:8443 --issuer https://login.example.com --client-id pushgate-cli --device',
       '  pushgate login --server https://git.example.com:8443 --token-file /var/run/secrets/tokens/pushgate',
-      '  pushgate login --configure-signing ~/src/app      (commits signed with the certificate: attributable after they leave pushgate)',
+      '  pushgate login --token-file /var/run/secrets/tokens/pushgate --configure-signing /src/app',
+      '      (also signs the commits made in /src/app with the certificate: attributable after they leave pushgate)',
     ].join('\n'))
     .action(async (options: LoginOptions) => {
       if (options.format !== 'text' && options.format !== 'json') throw new CliError(`--format ${options.format}: expected text or json`);
