@@ -8,6 +8,7 @@ import {
 import { pushgateCommandLine, shellArgument } from '../self/index.js';
 import { CliError, EXIT_ERROR, EXIT_REFUSED } from './exit.js';
 import type { CommandResult } from './main.js';
+import { configureSigning } from './signing.js';
 
 interface LoginOptions {
   server?: string;
@@ -25,6 +26,7 @@ interface LoginOptions {
   ttl?: string;
   dir?: string;
   format: string;
+  configureSigning?: string | boolean;
 }
 
 function chosenFlow(options: LoginOptions): TokenFlow | undefined {
@@ -148,6 +150,7 @@ export function registerLoginCommand(program: Command, result: CommandResult): v
     .option('--ttl <duration>', 'certificate lifetime to ask for, e.g. 15m (the server caps it)')
     .option('--dir <dir>', 'state directory (default: $PUSHGATE_HOME, then ~/.pushgate)')
     .option('--format <format>', 'text or json', 'text')
+    .option('--configure-signing [repo]', 'also set the repository (default: the current directory) to sign commits and tags with the certificate: gpg.format=ssh, user.signingKey, commit.gpgSign, tag.gpgSign')
     .addHelpText('after', [
       '',
       'Settings are remembered in <dir>/login.json: a later `pushgate login` or `pushgate ssh` reuses them.',
@@ -158,6 +161,8 @@ export function registerLoginCommand(program: Command, result: CommandResult): v
       '      --client-id ci-agent --client-secret-file /run/secrets/pushgate-client',
       '  pushgate login --server https://git.example.com:8443 --issuer https://login.example.com --client-id pushgate-cli --device',
       '  pushgate login --server https://git.example.com:8443 --token-file /var/run/secrets/tokens/pushgate',
+      '  pushgate login --token-file /var/run/secrets/tokens/pushgate --configure-signing /src/app',
+      '      (also signs the commits made in /src/app with the certificate: attributable after they leave pushgate)',
     ].join('\n'))
     .action(async (options: LoginOptions) => {
       if (options.format !== 'text' && options.format !== 'json') throw new CliError(`--format ${options.format}: expected text or json`);
@@ -169,6 +174,12 @@ export function registerLoginCommand(program: Command, result: CommandResult): v
         const issued = await state.withLock(() => renewCertificate(state, settings, { interactive: true, onDevicePrompt: printDevicePrompt }));
         state.writeSettings(settings);
         process.stdout.write(report(state, issued, options.format));
+        if (options.configureSigning !== undefined) {
+          const repo = typeof options.configureSigning === 'string' ? resolve(options.configureSigning) : process.cwd();
+          const set = configureSigning(repo, state.certificatePath);
+          // stderr: with --format json, stdout carries only the JSON.
+          process.stderr.write(`pushgate: ${repo} now signs commits and tags with the certificate:\n${set.join('\n')}\n`);
+        }
         result.code = 0;
       } catch (error) {
         throw failure(error);

@@ -10,6 +10,7 @@ import {
 import { claimName, DEFAULT_ALGORITHMS, jwtAlgorithm, principalTemplate, requiredClaims } from './identity-fields.js';
 import { errorMap, expected, typeError } from './messages.js';
 import { closest, didYouMean } from './suggest.js';
+import { commitRules, pathRules, refNameRules } from './policy-rules.js';
 import { isIP } from 'node:net';
 import { QUEUE_EVENTS, SSH_CIPHERS, type TrustedCaKey } from './types.js';
 
@@ -325,6 +326,10 @@ const policy = section({
     maxBytes: size.prefault('1GiB'),
     onFailure: findingAction.default('park'),
   }).prefault({}),
+  // Catalogue rules (shape: policy-rules.ts): commit metadata, ref names for creation, paths.
+  commit: commitRules.prefault({}),
+  refNames: refNameRules,
+  path: pathRules.prefault({}),
 });
 
 // ── queue ──────────────────────────────────────────────────────────────────

@@ -3,6 +3,9 @@
  * path made absolute (against the config file's directory), durations in
  * milliseconds and sizes in bytes. This is what the other modules read.
  */
+import type { CommitRules, PathRules, TextRule } from './policy-rules.js';
+
+export type { CommitRules, PathRules, PusherRule, RuleScope, TextRule } from './policy-rules.js';
 
 export interface ListenAddress {
   host: string;
@@ -273,6 +276,10 @@ export interface PolicyConfig {
   /** `git push -o <name>="why"` records a reason. */
   reasonPushOption: string;
   scan: ScanConfig;
+  /** Catalogue rules (config/policy-rules.ts): commit metadata, ref names for creation, paths. */
+  commit: CommitRules;
+  refNames: TextRule[];
+  path: PathRules;
 }
 
 // ── queue ──────────────────────────────────────────────────────────────────

@@ -111,10 +111,13 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
     const { checkRefUpdates } = await modules.refs;
     const pusher = (await modules.pusher).pusherFromEnv(input.env, config);
     const repo = await facts;
+    // Commit metadata, path and signature rules: nothing starts unless one applies to this push.
+    const commitRules = (await import('./commit-rules.js')).checkCommitRules({ gitDir: input.gitDir, env: input.env, listing, updates: classified, pusher, config });
+    commitRules.catch(() => undefined);
     const findings = [...checkRefUpdates(classified, pusher, config.policy, repo.existingRefs), ...checkRepository(repo.fsck)];
     const commits = graph.commits;
     const content = await scanning;
-    findings.push(...content.findings);
+    findings.push(...content.findings, ...(await commitRules));
     const { decide, pushOptionsFromEnv } = await modules.decide;
     const outcome = decide(findings, config.policy, pusher, pushOptionsFromEnv(input.env));
     // A park keeps the push in the queue; if it cannot be kept, the push is denied.

@@ -1,6 +1,7 @@
 import { minimatch } from 'minimatch';
 import type { PolicyConfig, RefAction } from '../config/index.js';
 import { maskText } from '../text/index.js';
+import { inScope, Patterns, ruleFinding, textProblem } from './scope.js';
 import type { ClassifiedUpdate, Finding, Pusher } from './types.js';
 
 export const RESERVED_NAMESPACE = 'refs/pushgate/';
@@ -24,6 +25,8 @@ const RULES: Record<NameRule | RefAction | 'tag-move', RefRule> = {
   update: { id: 'ref.update', title: 'update of a protected ref', fix: 'Changes to this ref are reviewed: wait for a reviewer, or push to another branch and open a review.' },
   create: { id: 'ref.create', title: 'creating a protected ref', fix: 'Creating refs matching this pattern is restricted; use another name.' },
 };
+
+const CONFIGURED_NAME_FIX = 'Push under a name the repository allows (git push origin HEAD:refs/heads/<allowed name>); the allowed names are in the server\'s policy.refNames.';
 
 export const REF_RULE_IDS = Object.values(RULES).map((r) => r.id);
 
@@ -199,6 +202,7 @@ function ruleFor(update: ClassifiedUpdate, action: RefAction): RefRule {
  */
 export function checkRefUpdates(updates: readonly ClassifiedUpdate[], pusher: Pusher, policy: PolicyConfig, existingRefs?: Iterable<string>): Finding[] {
   const findings: Finding[] = [];
+  const namePatterns = new Patterns();
   const deleted = new Set(updates.filter((u) => u.kind === 'delete').map((u) => u.ref));
   const created = updates.filter((u) => u.kind === 'create').map((u) => u.ref);
   const index = existingRefs === undefined || created.length === 0 ? undefined : foldIndex(created, [...[...existingRefs].filter((r) => !deleted.has(r)), ...created]);
@@ -215,6 +219,14 @@ export function checkRefUpdates(updates: readonly ClassifiedUpdate[], pusher: Pu
       if (reserved !== undefined) findings.push(named(RULES['reserved-name'], reserved));
       const problem = nameProblem(update.ref);
       if (problem !== undefined) findings.push(named(RULES.name, problem));
+    }
+    // The administrator's name patterns (policy.refNames): for creation, as GitHub's and GitLab's branch name rules.
+    if (update.kind === 'create') {
+      for (const rule of policy.refNames) {
+        if (!inScope(rule, update.ref, pusher)) continue;
+        const problem = textProblem(rule, update.ref, namePatterns, 'the name');
+        if (problem !== undefined) findings.push(ruleFinding(rule, { ...base, ruleId: RULES.name.id, title: `a new ref not named as this repository requires: ${problem}`, fix: CONFIGURED_NAME_FIX }));
+      }
     }
     if (update.kind === 'create' && index !== undefined) {
       // The other ref is not named: it may be one the pusher cannot see (a hidden ref).

@@ -4,6 +4,9 @@ import { ALLOWLIST_CHANGE_RULE } from './allowlist.js';
 import { LIMIT_RULES } from './content.js';
 import { INCOMPLETE_RULE } from './decide.js';
 import { REF_RULE_IDS } from './refs.js';
+import { COMMIT_RULES } from './commit.js';
+import { PATH_RULES } from './paths.js';
+import { SIGNATURE_RULES } from './signature.js';
 import { REPOSITORY_RULE_IDS } from './repository.js';
 
 /** Every rule id the policy can report with this config: what `policy.rules` overrides may name. */
@@ -17,5 +20,7 @@ export function knownRuleIds(config: PushgateConfig): string[] {
     'secret.file-name',
     INCOMPLETE_RULE.id,
     ALLOWLIST_CHANGE_RULE.id,
+    // Catalogue rules (policy.commit, policy.path; policy.refNames reports ref.name).
+    ...[COMMIT_RULES, PATH_RULES, SIGNATURE_RULES].flatMap((rules) => Object.values(rules).map((r) => r.id)),
   ];
 }
