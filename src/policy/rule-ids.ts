@@ -5,6 +5,8 @@ import { LIMIT_RULES } from './content.js';
 import { INCOMPLETE_RULE } from './decide.js';
 import { REF_RULE_IDS } from './refs.js';
 import { REPOSITORY_RULE_IDS } from './repository.js';
+import { DEPS_RULE_IDS } from './deps/check.js';
+import { commandRuleIds } from './commands.js';
 
 /** Every rule id the policy can report with this config: what `policy.rules` overrides may name. */
 export function knownRuleIds(config: PushgateConfig): string[] {
@@ -17,5 +19,7 @@ export function knownRuleIds(config: PushgateConfig): string[] {
     'secret.file-name',
     INCOMPLETE_RULE.id,
     ALLOWLIST_CHANGE_RULE.id,
+    ...DEPS_RULE_IDS,
+    ...commandRuleIds(config.policy.commands),
   ];
 }
