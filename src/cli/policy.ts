@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runGit } from '../git/run.js';
 import { isZeroOid } from '../git/oid.js';
@@ -101,7 +101,8 @@ export function registerPolicyCommands(program: Command, result: CommandResult):
       options.pushOption.forEach((value, i) => { env[`GIT_PUSH_OPTION_${i}`] = value; });
       const updates = [update];
       const pusher = pusherFromEnv(env, config);
-      const repository = repositoryName(gitDir, config);
+      // A clone's git directory is <work tree>/.git: the repository is named after the work tree.
+      const repository = repositoryName(bare ? gitDir : dirname(gitDir), config);
       const { outcome } = await evaluatePush({
         gitDir, env, config, repository, updates, pusher, pushOptions: pushOptionsFromEnv(env),
         walk: listPush(gitDir, [update.newOid], env, { since }),
