@@ -28,7 +28,7 @@ const ENTRIES: Record<string, string> = {
  * Loaded only on a path a push rarely takes (a config that changed, an
  * audit transport): a require() left in the bundle costs nothing until then.
  */
-const EXTERNAL = ['zod', 'yaml', 'winston'];
+const EXTERNAL = ['zod', 'yaml', 'winston', 'smol-toml', 'fast-xml-parser', '@yarnpkg/parsers'];
 
 const BUNDLE_URL = '__pushgate_bundle_url';
 

@@ -31,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   ssh: async () => (await import('./ssh.js')).registerSshCommand,
   audit: async () => (await import('./audit.js')).registerAuditCommands,
   dev: async () => (await import('./dev.js')).registerDevCommand,
+  policy: async () => (await import('./policy.js')).registerPolicyCommands,
 };
 
 /**

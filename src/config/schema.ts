@@ -298,6 +298,54 @@ const pathGroups = list(pathGroup, 'a list of path groups').superRefine((groups,
 const PUSH_OPTION = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const pushOptionName = text('a push option name').regex(PUSH_OPTION, { error: 'a push option name is letters, digits and . _ -' });
 
+// ── policy.deps and policy.commands: dependency changes, external checks ─────
+
+/** Where packages may come from without a finding: registry URL prefixes (scheme, host and path prefix). */
+export const DEFAULT_ALLOWED_REGISTRIES = [
+  'https://registry.npmjs.org/', 'https://registry.yarnpkg.com/',
+  'https://pypi.org/', 'https://files.pythonhosted.org/',
+  'https://proxy.golang.org/',
+  'https://index.crates.io/', 'https://github.com/rust-lang/crates.io-index',
+  'https://rubygems.org/',
+  'https://repo.maven.apache.org/maven2/', 'https://repo1.maven.org/maven2/', 'https://plugins.gradle.org/m2/', 'https://dl.google.com/dl/android/maven2/', 'https://maven.google.com/',
+] as const;
+
+/** Which pushes a rule applies to: updates of these refs, by pushers with one of these roles (empty: everyone). */
+const ruleScope = {
+  refs: refPatterns.default(['refs/**']),
+  roles: roles.default([]),
+  mode: policyMode.default('enforce'),
+};
+
+const deps = section({
+  enabled: bool.default(true),
+  ...ruleScope,
+  changes: findingAction.default('park'),
+  sources: findingAction.default('deny'),
+  unreadable: findingAction.default('park'),
+  allowedRegistries: list(url('always'), 'a list of registry URLs').default([...DEFAULT_ALLOWED_REGISTRIES]),
+  maxFileSize: size.prefault('4MiB'),
+});
+
+const commandName = text('a name').regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'a name is lowercase letters, digits and -' });
+
+const policyCommand = section({
+  name: commandName,
+  run: oneOrMany(list(text('an argument'), 'a program and its arguments').min(1)),
+  ...ruleScope,
+  timeout: duration.prefault('30s'),
+  onFailure: findingAction.default('park'),
+  maxOutput: size.prefault('1MiB'),
+});
+
+const policyCommands = list(policyCommand, 'a list of commands').superRefine((commands, ctx) => {
+  const seen = new Set<string>();
+  commands.forEach((command, index) => {
+    if (seen.has(command.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate name "${command.name}"` });
+    seen.add(command.name);
+  });
+});
+
 export const DEFAULT_PROTECTED_REFS = ['refs/heads/main', 'refs/heads/master', 'refs/heads/release/**', 'refs/tags/**'];
 
 const policy = section({
@@ -330,6 +378,8 @@ const policy = section({
   commit: commitRules.prefault({}),
   refNames: refNameRules,
   path: pathRules.prefault({}),
+  deps: deps.prefault({}),
+  commands: policyCommands.default([]),
 });
 
 // ── queue ──────────────────────────────────────────────────────────────────

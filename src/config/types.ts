@@ -280,6 +280,45 @@ export interface PolicyConfig {
   commit: CommitRules;
   refNames: TextRule[];
   path: PathRules;
+  deps: DepsConfig;
+  commands: PolicyCommand[];
+}
+
+/** Which updates and pushers a rule applies to, and whether it decides: a catalogue rule's scope without its one action (these rules have one per finding). */
+export interface CheckScope {
+  /** Full ref globs; the rule looks at updates of these refs only. */
+  refs: string[];
+  /** Applies only to pushers with one of these roles; empty = everyone. */
+  roles: string[];
+  mode: PolicyMode;
+}
+
+/** Dependency changes (deps.*): manifests and lockfiles compared at the old and new tip of each update. */
+export interface DepsConfig extends CheckScope {
+  enabled: boolean;
+  /** deps.changed: packages added or changed. */
+  changes: FindingAction;
+  /** deps.source and deps.registry: a package or registry outside allowedRegistries. */
+  sources: FindingAction;
+  /** deps.unreadable: a manifest too large or that does not parse. */
+  unreadable: FindingAction;
+  /** URL prefixes packages may resolve from. */
+  allowedRegistries: string[];
+  /** Bytes; a larger manifest is not parsed. */
+  maxFileSize: number;
+}
+
+/** An administrator's program that decides on a push (command.<name>.*). */
+export interface PolicyCommand extends CheckScope {
+  name: string;
+  /** Program and arguments, run without a shell; the push arrives as JSON on stdin. */
+  run: string[];
+  /** ms. */
+  timeout: number;
+  /** What a timeout, crash or unreadable answer does: never allow. */
+  onFailure: FindingAction;
+  /** Bytes of stdout read at most. */
+  maxOutput: number;
 }
 
 // ── queue ──────────────────────────────────────────────────────────────────

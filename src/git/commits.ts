@@ -10,6 +10,13 @@ export interface NewCommitsOptions {
    * so it is new again when pushed anywhere.
    */
   excludeRefs?: readonly string[];
+  /**
+   * Commits whose history counts as already there instead of every ref's
+   * (listPush only): what a push of a range `A..B` onto a ref at `A` would
+   * bring to a repository that has `A`, asked of a repository that may have
+   * `B` already (`pushgate policy test`).
+   */
+  since?: readonly string[];
 }
 
 export const DEFAULT_EXCLUDED_REFS: readonly string[] = ['refs/pushgate/*'];

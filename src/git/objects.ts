@@ -124,7 +124,8 @@ export function listPush(gitDir: string, tips: readonly string[], env?: NodeJS.P
   }
   if (wanted.length === 0) return { graph: Promise.resolve({ commits: [], merges: new Set(), boundary: new Set() }), objects: Promise.resolve([]) };
   const excluded = (options.excludeRefs ?? DEFAULT_EXCLUDED_REFS).map((pattern) => `--exclude=${pattern}`);
-  const args = ['rev-list', '--topo-order', '--reverse', '--boundary', '--objects', '--no-commit-header', COMMIT_FORMAT, '--stdin', '--not', ...excluded, '--all'];
+  const since = options.since?.filter((oid) => isFullOid(oid)) ?? [];
+  const args = ['rev-list', '--topo-order', '--reverse', '--boundary', '--objects', '--no-commit-header', COMMIT_FORMAT, '--stdin', '--not', ...(options.since === undefined ? [...excluded, '--all'] : since)];
   const graph: NewCommitGraph = { commits: [], merges: new Set(), boundary: new Set() };
   const objects: ListedObject[] = [];
   let settleGraph!: (value: NewCommitGraph) => void;

@@ -110,7 +110,7 @@ export interface ContentResult {
  * finding with the configured failure action: what was not checked is
  * never allowed.
  */
-export async function scanContent(gitDir: string, listing: Promise<NewCommitGraph>, listed: Promise<ListedObject[]>, updates: readonly RefUpdate[], policy: PolicyConfig, env: NodeJS.ProcessEnv): Promise<ContentResult> {
+export async function scanContent(gitDir: string, listing: Promise<NewCommitGraph>, listed: Promise<ListedObject[]>, updates: readonly RefUpdate[], policy: PolicyConfig, env: NodeJS.ProcessEnv, shared?: CatFileBatch): Promise<ContentResult> {
   const started = Date.now();
   const deadline = started + policy.scan.timeBudget;
   const modules = checkerModules();
@@ -123,7 +123,8 @@ export async function scanContent(gitDir: string, listing: Promise<NewCommitGrap
   const work = (async (): Promise<ContentResult> => {
     // Every git process starts before anything is scanned: the allowlist (with
     // the listings of new commits and objects), then the diff and the sizes of the blobs it names.
-    const catFile = new CatFileBatch(gitDir, env);
+    // The caller's process when it has one (its other checks read through it too); closed by whoever started it.
+    const catFile = shared ?? new CatFileBatch(gitDir, env);
     // The walk lists commits in the graph and everything else in `listed`; both are checked as objects.
     const objects = Promise.all([listing, listed]).then(([graph, list]) => typeObjects([...graph.commits.map((oid) => ({ oid, name: null })), ...list], catFile));
     objects.catch(() => undefined);
@@ -141,7 +142,7 @@ export async function scanContent(gitDir: string, listing: Promise<NewCommitGrap
       const processes = graph.commits.length >= SPLIT_FROM_COMMITS && availableParallelism() > 1 ? 2 : 1;
       diff = startDiff(gitDir, graph.commits, env, { processes });
     } catch (error) {
-      await catFile.close();
+      if (shared === undefined) await catFile.close();
       throw error;
     }
     const { commits, merges } = graph;
@@ -201,7 +202,7 @@ export async function scanContent(gitDir: string, listing: Promise<NewCommitGrap
     } finally {
       // Stops git when the budget ran out mid-stream.
       diff.stop();
-      await catFile.close();
+      if (shared === undefined) await catFile.close();
     }
   })();
   let timer: NodeJS.Timeout | undefined;

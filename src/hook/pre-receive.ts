@@ -1,12 +1,9 @@
 import { isConfigError } from '../config/errors.js';
 import type { PushgateConfig } from '../config/index.js';
-import type { NewCommitGraph } from '../git/commits.js';
 import { listPush } from '../git/objects.js';
-import { isZeroOid } from '../git/oid.js';
-import { classifyUpdates, parseRefUpdates } from '../policy/classify.js';
+import { parseRefUpdates } from '../policy/classify.js';
 import type { Outcome } from '../policy/decide.js';
 import type { Finding, RefUpdate } from '../policy/types.js';
-import { checkRepository } from '../policy/repository.js';
 import { formatNotes, formatReport, type ResultReport } from './message.js';
 import { readRepositoryFacts } from './repository-facts.js';
 import { repositoryName } from './repository-name.js';
@@ -43,18 +40,6 @@ function describeConfigFailure(error: unknown): string {
 }
 
 /**
- * Whether `ancestor` is reachable from `descendant`. A push of one tip whose
- * new commits have `ancestor` as a parent answers it from the listing of new
- * commits (the usual fast-forward); otherwise git is asked.
- */
-async function isAncestorOfPush(gitDir: string, updates: readonly RefUpdate[], listing: Promise<NewCommitGraph>, ancestor: string, descendant: string, env: NodeJS.ProcessEnv): Promise<boolean> {
-  const tips = new Set(updates.map((u) => u.newOid).filter((oid) => !isZeroOid(oid)));
-  if (tips.size === 1 && tips.has(descendant) && (await listing).boundary.has(ancestor)) return true;
-  const { isAncestor } = await import('../git/repo.js');
-  return isAncestor(gitDir, ancestor, descendant, env);
-}
-
-/**
  * The pre-receive decision for one push. Fails closed: a config that does
  * not load, input that does not parse, or an error anywhere denies the push.
  */
@@ -76,8 +61,8 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
   const objects = walk?.objects;
   const facts = updates === undefined ? undefined : readRepositoryFacts(input.gitDir, updates, input.env);
   facts?.catch(() => undefined);
-  const contentScan = import('./content-scan.js');
-  contentScan.catch(() => undefined);
+  const evaluating = import('./evaluate.js');
+  evaluating.catch(() => undefined);
   let config: PushgateConfig;
   try {
     const { loadConfigCached } = await import('../config/cached.js');
@@ -91,35 +76,14 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
     if (updates === undefined || listing === undefined || objects === undefined || facts === undefined) {
       return refused(repository, (badInput as Error).message, 'hook.bad-input', 'Push with a git client; the hook reads only git\'s own ref update lines.');
     }
-    const pushed = updates;
-    const { preloadChecker, scanContent } = await contentScan;
-    const scanning = scanContent(input.gitDir, listing, objects, pushed, config.policy, input.env);
-    scanning.catch(() => undefined);
-    // Loaded while git works; the content checker's modules first.
-    preloadChecker();
-    const modules = {
-      decide: import('../policy/decide.js'),
-      refs: import('../policy/refs.js'),
-      pusher: import('./pusher.js'),
-      audit: import('./audit-decision.js'),
-    };
+    const modules = { pusher: import('./pusher.js'), audit: import('./audit-decision.js'), decide: import('../policy/decide.js') };
     for (const loading of Object.values(modules)) loading.catch(() => undefined);
-    const classifying = classifyUpdates(pushed, (a, b) => isAncestorOfPush(input.gitDir, pushed, listing, a, b, input.env));
-    classifying.catch(() => undefined);
-    const graph = await listing;
-    const classified = await classifying;
-    const { checkRefUpdates } = await modules.refs;
     const pusher = (await modules.pusher).pusherFromEnv(input.env, config);
-    const repo = await facts;
-    // Commit metadata, path and signature rules: nothing starts unless one applies to this push.
-    const commitRules = (await import('./commit-rules.js')).checkCommitRules({ gitDir: input.gitDir, env: input.env, listing, updates: classified, pusher, config });
-    commitRules.catch(() => undefined);
-    const findings = [...checkRefUpdates(classified, pusher, config.policy, repo.existingRefs), ...checkRepository(repo.fsck)];
-    const commits = graph.commits;
-    const content = await scanning;
-    findings.push(...content.findings, ...(await commitRules));
-    const { decide, pushOptionsFromEnv } = await modules.decide;
-    const outcome = decide(findings, config.policy, pusher, pushOptionsFromEnv(input.env));
+    const { evaluatePush } = await evaluating;
+    const pushOptions = (await modules.decide).pushOptionsFromEnv(input.env);
+    const { outcome, classified, commits, notes: contentNotes } = await evaluatePush({
+      gitDir: input.gitDir, env: input.env, config, repository, updates, walk: { graph: listing, objects }, facts, pusher, pushOptions,
+    });
     // A park keeps the push in the queue; if it cannot be kept, the push is denied.
     const parked = outcome.decision === 'park'
       ? await (await import('../queue/hook.js')).parkForReview({
@@ -138,7 +102,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
     if (!(await recordDecision(config, report, pusher, classified, Date.now() - started)) && decision === 'allow') {
       return refused(repository, 'the decision could not be written to the audit log, so the push is refused', 'audit.unavailable', 'An administrator must check the audit log\'s disk and permissions; push again afterwards.');
     }
-    const notes = formatNotes(content.notes);
+    const notes = formatNotes(contentNotes);
     return { exitCode: decision === 'allow' ? 0 : 1, output: notes + formatReport(report), outcome: { ...outcome, decision } };
   } catch (error) {
     return refused(repository, `the push could not be checked (${(error as Error).message.split('\n')[0]})`, 'hook.error', 'Try again; if it persists an administrator should look at the server log.');

@@ -17,6 +17,13 @@ export { INCOMPLETE_RULE };
  */
 const FIXED_RULES = new Set(['ref.reserved-namespace', 'ref.reserved-name', INCOMPLETE_RULE.id, ALLOWLIST_CHANGE_RULE.id]);
 
+/**
+ * An external check that did not answer (policy.commands): its onFailure
+ * and its command's own mode stand, whatever policy.rules or policy.mode
+ * say, so no override turns a check that could not run into an allow.
+ */
+const COMMAND_FAILED = /^command\.[a-z0-9-]+\.failed$/;
+
 export interface Outcome {
   decision: Decision;
   /** Every finding, enforced and audit-only, after overrides. */
@@ -42,6 +49,10 @@ export function decide(findings: readonly Finding[], policy: PolicyConfig, pushe
   for (const original of findings) {
     if (FIXED_RULES.has(original.ruleId)) {
       out.push({ ...original, mode: 'enforce' });
+      continue;
+    }
+    if (COMMAND_FAILED.test(original.ruleId)) {
+      out.push({ ...original });
       continue;
     }
     const finding: Finding = { ...original };

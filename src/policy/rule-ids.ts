@@ -8,6 +8,8 @@ import { COMMIT_RULES } from './commit.js';
 import { PATH_RULES } from './paths.js';
 import { SIGNATURE_RULES } from './signature.js';
 import { REPOSITORY_RULE_IDS } from './repository.js';
+import { DEPS_RULE_IDS } from './deps/check.js';
+import { commandRuleIds } from './commands.js';
 
 /** Every rule id the policy can report with this config: what `policy.rules` overrides may name. */
 export function knownRuleIds(config: PushgateConfig): string[] {
@@ -22,5 +24,7 @@ export function knownRuleIds(config: PushgateConfig): string[] {
     ALLOWLIST_CHANGE_RULE.id,
     // Catalogue rules (policy.commit, policy.path; policy.refNames reports ref.name).
     ...[COMMIT_RULES, PATH_RULES, SIGNATURE_RULES].flatMap((rules) => Object.values(rules).map((r) => r.id)),
+    ...DEPS_RULE_IDS,
+    ...commandRuleIds(config.policy.commands),
   ];
 }

@@ -1,11 +1,20 @@
 import { minimatch } from 'minimatch';
-import type { RuleScope, TextRule } from '../config/index.js';
+import type { CheckScope, RuleScope, TextRule } from '../config/index.js';
 import type { Finding, Pusher } from './types.js';
+
+/** Whether a rule scoped by roles applies to this pusher: no roles = everyone, as in policy.protect. */
+export function appliesToPusher(scope: Pick<CheckScope, 'roles'>, pusher: Pusher): boolean {
+  return scope.roles.length === 0 || scope.roles.some((role) => pusher.roles.includes(role));
+}
+
+/** Whether a rule scoped by refs looks at an update of `ref` (full ref globs, as in policy.protect). */
+export function appliesToRef(scope: Pick<CheckScope, 'refs'>, ref: string): boolean {
+  return scope.refs.some((pattern) => minimatch(ref, pattern, { dot: true }));
+}
 
 /** Whether a catalogue rule entry applies to an update of `ref` by `pusher` (see config/policy-rules.ts). */
 export function inScope(rule: RuleScope, ref: string, pusher: Pusher): boolean {
-  return rule.refs.some((pattern) => minimatch(ref, pattern, { dot: true })) &&
-    (rule.roles.length === 0 || rule.roles.some((role) => pusher.roles.includes(role)));
+  return appliesToRef(rule, ref) && appliesToPusher(rule, pusher);
 }
 
 /** A finding of a catalogue rule entry: its action and mode, the rest from the check. */

@@ -55,6 +55,7 @@ const MINIMAL: Record<string, unknown> = {
   'queue.rules': { approvals: 1 },
   'queue.notify.webhook': { url: 'https://hooks.example.com/pushgate' },
   'queue.notify.command': { run: ['true'] },
+  'policy.commands': { name: 'x', run: ['true'] },
 };
 
 /** A config with `value` at `path` (and whatever the path's lists and nullable sections need), as YAML. */
