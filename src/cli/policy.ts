@@ -65,7 +65,13 @@ async function updateFor(gitDir: string, range: string, ref: string | undefined)
 }
 
 export function registerPolicyCommands(program: Command, result: CommandResult): void {
-  const policy = program.command('policy').description('Try the push policy without pushing.');
+  const policy = program.command('policy')
+    .description('Try the push policy without pushing.')
+    .addHelpText('after', [
+      '',
+      'Example:',
+      '  pushgate policy test --repo . origin/main..HEAD --as agent-7 --role agent',
+    ].join('\n'));
   policy.command('test')
     .description('Show the decision a push of REV-RANGE would get — allow, park or deny — finding by finding, without pushing. It runs the pre-receive hook\'s own checks (refs, secrets, paths, limits, dependency changes, external checks) and decision with this configuration, so the answer is the one a push would get.')
     .argument('<rev-range>', 'A..B: the commits a push of B onto a ref at A brings; or B: a push of B onto the ref as it is in this repository')

@@ -22,6 +22,20 @@ const REAL: ReadonlyArray<[prefix: string, what: string]> = [
   ['https://id.atlassian.com/manage-profile/security/api-tokens', 'Atlassian: API tokens'],
   ['https://nodejs.org/', 'Node.js downloads'],
   ['https://token.actions.githubusercontent.com', 'GitHub Actions\' OIDC issuer'],
+  // The public package registries policy.deps allows by default.
+  ['https://registry.npmjs.org/', 'the npm registry'],
+  ['https://registry.yarnpkg.com/', 'Yarn\'s mirror of the npm registry'],
+  ['https://pypi.org/', 'the Python Package Index'],
+  ['https://files.pythonhosted.org/', 'PyPI\'s file host'],
+  ['https://proxy.golang.org/', 'the Go module proxy'],
+  ['https://index.crates.io/', 'the crates.io sparse index'],
+  ['https://github.com/rust-lang/crates.io-index', 'the crates.io git index'],
+  ['https://rubygems.org/', 'RubyGems'],
+  ['https://repo.maven.apache.org/maven2/', 'Maven Central'],
+  ['https://repo1.maven.org/maven2/', 'Maven Central'],
+  ['https://plugins.gradle.org/m2/', 'the Gradle plugin portal'],
+  ['https://dl.google.com/dl/android/maven2/', 'Google\'s Maven repository'],
+  ['https://maven.google.com/', 'Google\'s Maven repository'],
 ];
 
 /** Hosts reserved for documentation and tests (RFC 2606, RFC 6761), loopback, and placeholders. */
