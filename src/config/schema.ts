@@ -376,7 +376,7 @@ const consoleSection = section({
   clientSecretFile: filePath.nullable().default(null),
   redirectUrl: url('loopback').nullable().default(null),
   scopes: list(text('a scope').regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'a scope is printable ASCII without spaces, quotes or backslashes' }), 'a list of scopes').default(['openid']),
-  resource: url('always').nullable().default(null),
+  resource: text('a resource indicator').regex(/^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/, { error: 'a resource indicator is an absolute URI (https://pushgate.example.com or urn:pushgate:api)' }).nullable().default(null),
   sessionLifetime: duration.prefault('8h'),
   idleTimeout: duration.prefault('1h'),
   attestations: list(consoleAttestation, 'a list of statements').default([]),

@@ -64,7 +64,7 @@ export function layout(title: string, body: string, ctx: PageContext): string {
   const flash = ctx.flash === undefined ? '' : `<p class="flash ${ctx.flash.kind}" role="status" id="flash">${text(ctx.flash.text)}</p>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${esc(title)} · pushgate</title>
 <link rel="stylesheet" href="${BASE}static/diff2html.css"><link rel="stylesheet" href="${BASE}static/console.css">
 <script src="${BASE}static/app.js" defer></script>
