@@ -138,11 +138,26 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
     cookies: { keys: [randomBytes(16).toString('hex')] },
     pkce: { required: () => true },
     findAccount: (_ctx, id) => (byName.has(id) ? { accountId: id, claims: () => ({ sub: id }) } : undefined),
+    renderError: (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error</title></head><body><p>${esc(String(out.error))}: ${esc(String(out.error_description ?? ''))}</p></body></html>`;
+    },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      // Pages of our own: oidc-provider's default ones load web fonts from another origin.
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign out · demo identity provider</title></head><body><h1>Sign out of the demo identity provider?</h1>${form}<button type="submit" form="op.logoutForm" name="logout" value="yes" id="sign-out">Sign out</button></body></html>`;
+        },
+        postLogoutSuccessSource: (ctx) => {
+          ctx.type = 'html';
+          ctx.body = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out</title></head><body><p>You are signed out.</p></body></html>';
+        },
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => RESOURCE,
