@@ -39,8 +39,8 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, configPath:
       notify: {
         events: parsed.queue.notify.events,
         webhook: webhook === null ? null : { ...webhook, secretFile: maybe(webhook.secretFile) },
-        webhooks: parsed.queue.notify.webhooks.map((w) => ({ ...w, secretFile: maybe(w.secretFile) })),
-        consoleUrl: parsed.console.enabled && parsed.console.redirectUrl !== null ? new URL('./', parsed.console.redirectUrl).href : null,
+        ...(parsed.queue.notify.webhooks.length > 0 ? { webhooks: parsed.queue.notify.webhooks.map((w) => ({ ...w, secretFile: maybe(w.secretFile) })) } : {}),
+        ...(parsed.console.enabled && parsed.console.redirectUrl !== null ? { consoleUrl: new URL('./', parsed.console.redirectUrl).href } : {}),
         command: command === null ? null : { ...command, run: [programPath(command.run[0]!, baseDir), ...command.run.slice(1)] },
       },
     },
