@@ -71,6 +71,7 @@ header { display: flex; justify-content: space-between; align-items: center; pad
 header a.brand { color: #fff; font-weight: 600; text-decoration: none; }
 header .user { display: flex; gap: .6rem; align-items: center; }
 header .muted { color: #b8c0cc; }
+header button { color: #1d2430; }
 main { padding: 1rem 1.2rem 3rem; max-width: 1200px; }
 h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; margin-top: 1.6rem; }
 table { border-collapse: collapse; width: 100%; background: #fff; }
