@@ -20,6 +20,7 @@ curl             curl             # the guides'"'"' curl examples
 openssl          openssl          # a throw-away TLS certificate in a hook test
 systemd-analyze  systemd          # install.sh'"'"'s unit is verified
 strace           strace           # the gateway path test traces the server
+chromium         chromium         # the review console browser tests (headless)
 '
 
 missing_packages() {

@@ -1,17 +1,30 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigSource } from '../config/index.js';
 import type { DevIdp } from '../dev/idp.js';
 import { withoutProviderWarnings } from '../dev/quiet.js';
 import { demoSecret } from '../dev/secret.js';
-import { createDemoRepo, DEMO_REPO, writeServerDir } from '../dev/setup.js';
+import { createDemoRepo, DEMO_REPO, writeServerDir, type DevConsole } from '../dev/setup.js';
 import { walkthrough, writeBinDir, writeEnvFile, writeOperatorEnvFile, type DevInfo } from '../dev/walkthrough.js';
 import { createOperatorLog } from '../gateway/index.js';
 import { PUSHGATE_ENTRY } from '../self/index.js';
 import { CliError } from './exit.js';
 import type { CommandResult } from './main.js';
 import { serveUntilSignal, startServing, type Serving } from './serving.js';
+
+/** A free port on 127.0.0.1 (the console's callback URL must be known before the server starts). */
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
 
 /** A demo directory from an earlier run is replaced; anything else is left alone. */
 function freshDir(dir: string): void {
@@ -33,8 +46,8 @@ function writeSecret(dir: string, name: string, secret: string): string {
 }
 
 /** The demo's server: `pushgate serve`'s own start on the demo config, its operator log in a file beside it. */
-async function startServer(dir: string, issuer: string): Promise<{ configPath: string; logFile: string; serving: Serving }> {
-  const configPath = writeServerDir(join(dir, 'server'), issuer);
+async function startServer(dir: string, issuer: string, devConsole: DevConsole): Promise<{ configPath: string; logFile: string; serving: Serving }> {
+  const configPath = writeServerDir(join(dir, 'server'), issuer, devConsole);
   const source = new ConfigSource(configPath);
   await createDemoRepo(source.current.reposRoot, configPath);
   // The terminal shows the walkthrough; the server's own log goes to a file.
@@ -56,10 +69,14 @@ async function runDev(dirOption: string): Promise<void> {
   if (/\s/.test(dir)) throw new CliError(`--dir ${JSON.stringify(dir)}: the demo directory's path must not contain whitespace; choose another`);
   freshDir(dir);
   // Loaded on demand: oidc-provider is heavy and warns on load, and every other command shares this module graph.
-  const idp: DevIdp = await withoutProviderWarnings(async () => (await import('../dev/idp.js')).startDevIdp());
+  // The console's callback URL is registered at the IdP before the server starts: its HTTP port is chosen first.
+  const httpPort = await freeLoopbackPort();
+  const consoleUrl = `http://127.0.0.1:${httpPort}/console/`;
+  const idp: DevIdp = await withoutProviderWarnings(async () => (await import('../dev/idp.js')).startDevIdp({ consoleRedirectUrl: `${consoleUrl}callback` }));
   let started: Awaited<ReturnType<typeof startServer>>;
   try {
-    started = await startServer(dir, idp.issuer);
+    const consoleClient = idp.clients.console!;
+    started = await startServer(dir, idp.issuer, { httpPort, clientId: consoleClient.id, clientSecretFile: writeSecret(join(dir, 'secrets'), consoleClient.id, consoleClient.secret) });
   } catch (error) {
     // The IdP's listening socket would keep the process alive after the error.
     await idp.close();
@@ -98,6 +115,10 @@ async function runDev(dirOption: string): Promise<void> {
     },
     envFiles,
     workTree: join(dir, 'agent', 'app'),
+    console: {
+      url: consoleUrl,
+      accounts: idp.accounts.map((a) => ({ username: a.username, passwordFile: writeSecret(secrets, `${a.username}.password`, a.password) })),
+    },
   };
   writeAtomically(join(dir, 'dev.json'), `${JSON.stringify({ ...info, configPath, pushgate: join(binDir, 'pushgate') }, null, 2)}\n`);
   process.stdout.write(walkthrough(info));

@@ -51,12 +51,14 @@ export async function startServing(source: ConfigSource, options: { log?: Operat
     ssh = await gateway.listen();
     try {
       if (config.http.enabled) {
+        // The review console, under /console/ (it answers 404 while console.enabled is false).
+        const reviewConsole = (await import('../console/index.js')).createConsole({ config: () => gateway.config, audit, log });
         http = await startHttpService({
-          config: () => gateway.config, audit, log,
+          config: () => gateway.config, audit, log, mounts: [reviewConsole],
           ...(metrics !== undefined ? { routes: metrics.routes, issuance: metrics.issuance } : {}),
         });
         log.info(`http listening on ${hostPort(http.address.address, http.address.port)}`, {
-          issuance: config.identity.issuers.length > 0, metrics: config.http.metrics,
+          issuance: config.identity.issuers.length > 0, metrics: config.http.metrics, console: config.console.enabled,
         });
       }
     } catch (error) {

@@ -277,12 +277,27 @@ queue:
     #     timeout: 5s
     #     retries: 3
     #     secretFile: null    # key for an HMAC-SHA256 signature header
+    #     format: json        # or chat: a Slack- and Teams-compatible message
     webhook: null
+    # More webhooks, each like webhook (a chat channel and a signed JSON receiver).
+    webhooks: []
     # A program run without a shell, the event JSON on stdin. Example:
     #   command:
     #     run: [./notify.sh, --channel, reviews]
     #     timeout: 10s
     command: null
+
+# ── Review console: reviewers decide in a browser, under /console/ ──────────
+console:
+  enabled: false
+  # Log in through the organisation's identity provider (code flow + PKCE). Example:
+  #   issuer: https://login.example.com
+  #   clientId: pushgate-console
+  #   clientSecretFile: console-client.secret
+  #   redirectUrl: https://pushgate.example.com/console/callback
+  #   attestations: ["I read every changed file"]
+  sessionLifetime: 8h
+  idleTimeout: 1h
 
 # ── Audit trail: hash-chained JSON lines ────────────────────────────────────
 audit:

@@ -39,9 +39,12 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, configPath:
       notify: {
         events: parsed.queue.notify.events,
         webhook: webhook === null ? null : { ...webhook, secretFile: maybe(webhook.secretFile) },
+        ...(parsed.queue.notify.webhooks.length > 0 ? { webhooks: parsed.queue.notify.webhooks.map((w) => ({ ...w, secretFile: maybe(w.secretFile) })) } : {}),
+        ...(parsed.console.enabled && parsed.console.redirectUrl !== null ? { consoleUrl: new URL('./', parsed.console.redirectUrl).href } : {}),
         command: command === null ? null : { ...command, run: [programPath(command.run[0]!, baseDir), ...command.run.slice(1)] },
       },
     },
+    console: { ...parsed.console, clientSecretFile: maybe(parsed.console.clientSecretFile) },
     audit: {
       ...parsed.audit,
       file: parsed.audit.file === undefined ? join(stateDir, 'audit', 'audit.log') : at(parsed.audit.file),

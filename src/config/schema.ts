@@ -391,6 +391,15 @@ const approvalRule = section({
   reviewerRoles: roles.min(1, { error: 'expected at least one role' }).nullable().default(null),
 });
 
+/** json: the event as pushgate writes it; chat: a Slack- and Teams-compatible message with a link to the console. */
+const webhookSection = section({
+  url: url('always'),
+  format: z.enum(['json', 'chat']).default('json'),
+  timeout: duration.prefault('5s'),
+  retries: nonNegativeInt().default(3),
+  secretFile: filePath.nullable().default(null),
+});
+
 const queue = section({
   reviewerRoles: roles.min(1, { error: 'expected at least one role' }).default(['reviewer']),
   approvals: positiveInt().default(1),
@@ -402,17 +411,41 @@ const queue = section({
   }).prefault({}),
   notify: section({
     events: list(z.enum(QUEUE_EVENTS), `a list of events (${QUEUE_EVENTS.join(', ')})`).default([...QUEUE_EVENTS]),
-    webhook: section({
-      url: url('always'),
-      timeout: duration.prefault('5s'),
-      retries: nonNegativeInt().default(3),
-      secretFile: filePath.nullable().default(null),
-    }).nullable().default(null),
+    webhook: webhookSection.nullable().default(null),
+    webhooks: list(webhookSection, 'a list of webhooks').default([]),
     command: section({
       run: oneOrMany(list(text('an argument'), 'a program and its arguments').min(1)),
       timeout: duration.prefault('10s'),
     }).nullable().default(null),
   }).prefault({}),
+});
+
+// ── console ────────────────────────────────────────────────────────────────
+
+const consoleAttestation = text('an attestation').max(300);
+
+const consoleSection = section({
+  enabled: bool.default(false),
+  issuer: url('loopback').nullable().default(null),
+  clientId: text('a client id').nullable().default(null),
+  clientSecretFile: filePath.nullable().default(null),
+  redirectUrl: url('loopback').nullable().default(null),
+  scopes: list(text('a scope').regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'a scope is printable ASCII without spaces, quotes or backslashes' }), 'a list of scopes').default(['openid']),
+  resource: text('a resource indicator').regex(/^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/, { error: 'a resource indicator is an absolute URI (https://pushgate.example.com or urn:pushgate:api)' }).nullable().default(null),
+  sessionLifetime: duration.prefault('8h'),
+  idleTimeout: duration.prefault('1h'),
+  attestations: list(consoleAttestation, 'a list of statements').default([]),
+  cookieName: text('a cookie name').regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'a cookie name is letters, digits, _ and -' }).default('pushgate_console'),
+  secureCookie: z.enum(['auto', 'always', 'never']).default('auto'),
+}).superRefine((value, ctx) => {
+  if (!value.enabled) return;
+  for (const key of ['issuer', 'clientId', 'redirectUrl'] as const) {
+    if (value[key] === null) ctx.addIssue({ code: 'custom', path: [key], message: 'required when console.enabled is true' });
+  }
+  if (value.redirectUrl !== null && !new URL(value.redirectUrl).pathname.endsWith('/console/callback')) {
+    ctx.addIssue({ code: 'custom', path: ['redirectUrl'], message: 'must end with /console/callback (the console\'s own callback, as registered with the issuer)' });
+  }
+  if (!value.scopes.includes('openid')) ctx.addIssue({ code: 'custom', path: ['scopes'], message: 'must include openid' });
 });
 
 // ── audit / log ────────────────────────────────────────────────────────────
@@ -473,6 +506,7 @@ export const configSchema = section({
   ]),
   policy: policy.prefault({}),
   queue: queue.prefault({}),
+  console: consoleSection.prefault({}),
   audit: audit.prefault({}),
   log: log.prefault({}),
 });

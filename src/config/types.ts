@@ -28,6 +28,7 @@ export interface PushgateConfig {
   access: AccessRule[];
   policy: PolicyConfig;
   queue: QueueConfig;
+  console: ConsoleConfig;
   audit: AuditConfig;
   log: LogConfig;
 }
@@ -336,6 +337,8 @@ export interface ApprovalRule {
 
 export interface WebhookConfig {
   url: string;
+  /** json: the event as is; chat: a Slack- and Teams-compatible message. */
+  format?: 'json' | 'chat';
   /** ms per attempt. */
   timeout: number;
   retries: number;
@@ -362,8 +365,33 @@ export interface QueueConfig {
   notify: {
     events: QueueEvent[];
     webhook: WebhookConfig | null;
+    /** More webhooks, each with its own format. */
+    webhooks?: WebhookConfig[];
     command: NotifyCommandConfig | null;
+    /** The console's base URL (`…/console/`) when it is enabled: messages link to the entry there. */
+    consoleUrl?: string | null;
   };
+}
+
+// ── console ────────────────────────────────────────────────────────────────
+
+export interface ConsoleConfig {
+  enabled: boolean;
+  issuer: string | null;
+  clientId: string | null;
+  clientSecretFile: string | null;
+  /** `https://host/console/callback`, as registered with the issuer. */
+  redirectUrl: string | null;
+  scopes: string[];
+  /** RFC 8707 resource indicator asked for, so the access token is for pushgate's audience. */
+  resource: string | null;
+  /** ms a session lasts after login. */
+  sessionLifetime: number;
+  /** ms a session lasts without a request. */
+  idleTimeout: number;
+  attestations: string[];
+  cookieName: string;
+  secureCookie: 'auto' | 'always' | 'never';
 }
 
 // ── audit / log ────────────────────────────────────────────────────────────

@@ -27,12 +27,27 @@ export function issuerEntry(issuer: string): Record<string, unknown> {
   };
 }
 
+/** The review console of the demo: its client at the demo IdP and where it listens. */
+export interface DevConsole {
+  httpPort: number;
+  clientId: string;
+  clientSecretFile: string;
+}
+
 /** Creates DIR/server; returns its config path. */
-export function writeServerDir(serverDir: string, issuer: string): string {
-  initServerDir({ dir: serverDir, sshListen: '127.0.0.1:0', httpListen: '127.0.0.1:0' });
+export function writeServerDir(serverDir: string, issuer: string, devConsole?: DevConsole): string {
+  initServerDir({ dir: serverDir, sshListen: '127.0.0.1:0', httpListen: `127.0.0.1:${devConsole?.httpPort ?? 0}` });
   const configPath = join(serverDir, 'pushgate.yaml');
   const doc = parseDocument(readFileSync(configPath, 'utf8'));
   doc.setIn(['identity', 'issuers'], doc.createNode([issuerEntry(issuer)]));
+  if (devConsole !== undefined) {
+    doc.setIn(['console'], doc.createNode({
+      enabled: true, issuer, clientId: devConsole.clientId, clientSecretFile: devConsole.clientSecretFile,
+      redirectUrl: `http://127.0.0.1:${devConsole.httpPort}/console/callback`,
+      scopes: ['openid', 'git:push', 'git:review'], resource: 'urn:pushgate:api',
+      attestations: ['I read every changed file', 'Nothing in it weakens CI or leaks a secret'],
+    }));
+  }
   writeFileSync(configPath, doc.toString());
   return configPath;
 }

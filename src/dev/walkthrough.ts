@@ -16,6 +16,8 @@ export interface DevInfo {
   clients: { agent: { id: string; secretFile: string; scope: string }; reviewer: { id: string; secretFile: string; scope: string } };
   envFiles: { agent: string; reviewer: string; operator: string };
   workTree: string;
+  /** The review console and its demo accounts (passwords in files). */
+  console?: { url: string; accounts: { username: string; passwordFile: string }[] };
 }
 
 const q = shellWord;
@@ -80,6 +82,7 @@ export function walkthrough(info: DevInfo): string {
     `  issuer  ${info.issuer}`,
     `  http    ${info.httpUrl}  (metrics: ${info.metricsUrl})`,
     `  ssh     127.0.0.1:${info.sshPort}`,
+    ...(info.console ? [`  console ${info.console.url}  (log in as ${info.console.accounts.map((a) => `${a.username}, password in ${a.passwordFile}`).join('; ')})`] : []),
     `  repo    ${info.repoUrl}`,
     `  log     ${info.logFile}`,
     `  details in ${join(info.dir, 'dev.json')}; client secrets are in files under ${join(info.dir, 'secrets')}`,
@@ -101,6 +104,7 @@ export function walkthrough(info: DevInfo): string {
     `$ ${reviewer} ${ssh} queue list`,
     '# 7. …and approves the parked push, by the queue id step 5 printed',
     `$ ${reviewer} ${ssh} queue approve ${queueId}`,
+    ...(info.console ? [`#    (or in a browser: open ${info.console.url}, log in as alice, open the entry, tick the statements and approve; bob is the second reviewer)`] : []),
     '# 8. main has moved to the CI commit',
     `$ ${inRepo} git fetch -q origin && git log --oneline -3 origin/main`,
     '# 9. On the server, the audit log: every push decision, then the parked push from park to apply',

@@ -1,4 +1,4 @@
-export { startHttpService, hostPort, HttpServiceError, type HttpLog, type HttpService, type HttpServiceOptions, type ResponseEvent } from './server.js';
+export { startHttpService, hostPort, HttpServiceError, type HttpLog, type HttpService, type HttpServiceOptions, type Mount, type ResponseEvent } from './server.js';
 export { apiRoutes, bearerToken, TOKEN_REFUSED_MESSAGE } from './api.js';
 export { HttpError } from './errors.js';
 export { RateLimiter, type RateDecision, type RateLimitOptions } from './rate-limit.js';

@@ -38,10 +38,21 @@ export interface HttpServiceOptions {
   listen?: ListenAddress;
   /** Served next to the built-in routes. */
   routes?: Route[];
+  /**
+   * Handlers that own every path under a prefix (`/console/`) and write
+   * their own responses (HTML, redirects, event streams): the review console.
+   */
+  mounts?: Mount[];
   onResponse?: (event: ResponseEvent) => void;
   /** Sees every certificate issued or refused. */
   issuance?: IssuanceObserver;
   verifier?: VerifierOptions;
+}
+
+export interface Mount {
+  /** Ends with `/`; the prefix without it is redirected to it. */
+  prefix: string;
+  handle(request: IncomingMessage, response: ServerResponse, client: ClientAddress): Promise<void>;
 }
 
 export interface HttpService {
@@ -120,7 +131,24 @@ export async function startHttpService(options: HttpServiceOptions): Promise<Htt
     }
   };
 
+  const mounted = (request: IncomingMessage, response: ServerResponse): boolean => {
+    const path = new URL(request.url ?? '/', 'http://pushgate.invalid').pathname;
+    const mount = options.mounts?.find((m) => path.startsWith(m.prefix) || path === m.prefix.slice(0, -1));
+    if (mount === undefined) return false;
+    const started = performance.now();
+    const client = clientOf(request);
+    mount.handle(request, response, client).then(() => {
+      options.onResponse?.({ method: request.method ?? '', route: mount.prefix, status: response.statusCode, durationMs: performance.now() - started });
+    }).catch((error: unknown) => {
+      log.error('http response failed', { route: mount.prefix, error: (error as Error).message });
+      if (!response.headersSent) send(response, errorResponse(500, 'server.error', 'internal error; an administrator can see why in the operator log'));
+      else response.destroy();
+    });
+    return true;
+  };
+
   const server = createServer({ maxHeaderSize: 32 * 1024, requestTimeout: 15_000, headersTimeout: 10_000 }, (request: IncomingMessage, response: ServerResponse) => {
+    if (mounted(request, response)) return;
     const started = performance.now();
     answer(request, clientOf(request)).then(({ route, response: reply }) => {
       if (!response.headersSent && !response.destroyed) send(response, reply);

@@ -18,6 +18,6 @@ export { fetchHints, entryRefspec, entryRepositoryPath, parseEntryPath, remoteFe
 export { maySeeEntry, mayFetchEntry, mayExpire, isEntryReviewer, findVisibleEntry, type Viewer, type VisibleEntry } from './visibility.js';
 export { withoutServerPaths } from './paths.js';
 export { migrateLegacy, type MigrateReport } from './migrate.js';
-export { deliver, notifyDetached, notifyEvent, signBody, SIGNATURE_HEADER, type NotifyEvent, type NotifyConfig, type DeliveryResult } from './notify.js';
+export { deliver, notifyDetached, notifyEvent, signBody, chatMessage, consoleEntryUrl, SIGNATURE_HEADER, type NotifyEvent, type NotifyConfig, type DeliveryResult } from './notify.js';
 export { runPostReceive, postReceiveEnv } from './post-receive.js';
 export type { QueueContext, EntryRef } from './context.js';

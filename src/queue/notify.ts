@@ -24,6 +24,15 @@ export interface NotifyEvent {
   updates: { ref: string; old: string; new: string }[];
   /** Rule ids of the findings; the findings themselves stay in the queue. */
   rules: string[];
+  /** The entry in the review console, when it is enabled. */
+  url?: string;
+}
+
+/** The entry's page in the console whose base URL (`…/console/`) is `consoleUrl`. */
+export function consoleEntryUrl(consoleUrl: string, id: string, repository: string): string {
+  const url = new URL(`entry/${encodeURIComponent(id)}`, consoleUrl);
+  url.searchParams.set('repo', repository);
+  return url.href;
 }
 
 /**
@@ -53,8 +62,45 @@ export function notifyEvent(event: NotifyEventName, record: QueueRecord, entry?:
   };
 }
 
+function webhooksOf(config: NotifyConfig): WebhookConfig[] {
+  return [...(config.webhook === null ? [] : [config.webhook]), ...(config.webhooks ?? [])];
+}
+
 export function wantsNotification(config: NotifyConfig, event: NotifyEventName): boolean {
-  return config.events.includes(event) && (config.webhook !== null || config.command !== null);
+  return config.events.includes(event) && (webhooksOf(config).length > 0 || config.command !== null);
+}
+
+/** `<`, `>` and `&` as Slack wants them escaped (and Teams shows as written): no mention, link or markup from a pusher's text. */
+function chatEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+const VERB: Record<NotifyEventName, string> = { park: 'parked for review', approve: 'approved', reject: 'rejected', expire: 'expired', stale: 'went stale' };
+
+/**
+ * One message both Slack's incoming webhooks (`text`, mrkdwn) and Teams'
+ * (a MessageCard: `text`, `summary`, an OpenUri action) accept. Every text
+ * in it is already masked and control-escaped by notifyEvent; here `<>&`
+ * are escaped too, so a ref or reason cannot become a link or a mention.
+ */
+export function chatMessage(event: NotifyEvent): Record<string, unknown> {
+  const refs = event.updates.map((u) => u.ref).join(', ');
+  const lines = [
+    `pushgate: push ${chatEscape(event.id)} to ${chatEscape(event.repository)} ${VERB[event.event] ?? chatEscape(event.event)}${event.by ? ` by ${chatEscape(event.by)}` : ''}`,
+    `pusher: ${chatEscape(event.pusher)}; refs: ${chatEscape(refs)}`,
+    ...(event.rules.length > 0 ? [`findings: ${chatEscape(event.rules.join(', '))}`] : []),
+    ...(event.reason ? [`reason: ${chatEscape(event.reason)}`] : []),
+    ...(event.detail ? [`detail: ${chatEscape(event.detail)}`] : []),
+    ...(event.url ? [`<${event.url}|review it in the console>`] : []),
+  ];
+  const summary = `pushgate ${event.id}: ${VERB[event.event] ?? event.event}`;
+  return {
+    text: lines.join('\n'),
+    '@type': 'MessageCard',
+    '@context': 'https://schema.org/extensions',
+    summary: chatEscape(summary),
+    ...(event.url ? { potentialAction: [{ '@type': 'OpenUri', name: 'Open in the console', targets: [{ os: 'default', uri: event.url }] }] } : {}),
+  };
 }
 
 const CHILD = fileURLToPath(new URL('./notify-main.js', import.meta.url));
@@ -83,10 +129,12 @@ function backoff(baseMs: number, attempt: number): number {
  */
 export function notifyLifetimeMs(config: NotifyConfig, backoffMs = 500): number {
   let webhook = 0;
-  if (config.webhook !== null) {
-    const attempts = config.webhook.retries + 1;
-    webhook = attempts * config.webhook.timeout;
-    for (let attempt = 1; attempt < attempts && webhook < NOTIFY_MAX_LIFETIME_MS; attempt++) webhook += backoff(backoffMs, attempt);
+  // Webhooks are posted at the same time: the slowest sets the pace.
+  for (const hook of webhooksOf(config)) {
+    const attempts = hook.retries + 1;
+    let one = attempts * hook.timeout;
+    for (let attempt = 1; attempt < attempts && one < NOTIFY_MAX_LIFETIME_MS; attempt++) one += backoff(backoffMs, attempt);
+    webhook = Math.max(webhook, one);
   }
   const command = config.command === null ? 0 : config.command.timeout;
   return Math.min(Math.max(webhook, command) + NOTIFY_GRACE_MS, NOTIFY_MAX_LIFETIME_MS);
@@ -114,18 +162,25 @@ export function notifyDetached(config: NotifyConfig, event: NotifyEvent, logFile
 }
 
 export interface DeliveryResult {
+  /** The first webhook that failed, else the first one. */
   webhook?: { ok: boolean; attempts: number; status?: number; error?: string };
+  /** Every webhook, in order, when more than one is configured. */
+  webhooks?: { ok: boolean; attempts: number; status?: number; error?: string }[];
   command?: { ok: boolean; exitCode: number | null; error?: string };
 }
 
 /** Sends one event to everything configured; never throws. */
 export async function deliver(config: NotifyConfig, event: NotifyEvent, options: { backoffMs?: number } = {}): Promise<DeliveryResult> {
-  const body = JSON.stringify(event);
-  const [webhook, command] = await Promise.all([
-    config.webhook === null ? undefined : postWebhook(config.webhook, event.event, body, options.backoffMs ?? 500),
+  const linked: NotifyEvent = config.consoleUrl ? { ...event, url: consoleEntryUrl(config.consoleUrl, event.id, event.repository) } : event;
+  const body = JSON.stringify(linked);
+  const chat = JSON.stringify(chatMessage(linked));
+  const [webhooks, command] = await Promise.all([
+    Promise.all(webhooksOf(config).map((hook) => postWebhook(hook, event.event, hook.format === 'chat' ? chat : body, options.backoffMs ?? 500))),
     config.command === null ? undefined : runCommand(config.command, body),
   ]);
-  return { ...(webhook === undefined ? {} : { webhook }), ...(command === undefined ? {} : { command }) };
+  const failed = webhooks.find((w) => !w.ok);
+  const webhook = failed ?? webhooks[0];
+  return { ...(webhook === undefined ? {} : { webhook }), ...(webhooks.length > 1 ? { webhooks } : {}), ...(command === undefined ? {} : { command }) };
 }
 
 export const SIGNATURE_HEADER = 'x-pushgate-signature-256';

@@ -54,6 +54,7 @@ const MINIMAL: Record<string, unknown> = {
   'policy.paths': { name: 'x', patterns: ['x'] },
   'queue.rules': { approvals: 1 },
   'queue.notify.webhook': { url: 'https://hooks.example.com/pushgate' },
+  'queue.notify.webhooks': { url: 'https://hooks.example.com/pushgate' },
   'queue.notify.command': { run: ['true'] },
   'policy.commands': { name: 'x', run: ['true'] },
 };
