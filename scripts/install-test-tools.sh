@@ -21,6 +21,7 @@ openssl          openssl          # a throw-away TLS certificate in a hook test
 systemd-analyze  systemd          # install.sh'"'"'s unit is verified
 strace           strace           # the gateway path test traces the server
 chromium         chromium         # the review console browser tests (headless)
+jq               jq               # external policy checks: the shell example reads the push with jq
 '
 
 missing_packages() {
