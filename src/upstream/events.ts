@@ -16,7 +16,7 @@ export function forwardAuditEvent(target: UpstreamTarget, updates: readonly Forw
     repository: escapeControl(target.repository),
     refUpdates: updates.map((u) => ({ ref: escapeControl(u.ref), old: u.oldOid, new: u.newOid })),
     result: result.outcome,
-    ...(result.outcome === 'accepted' ? {} : { code: result.outcome === 'unavailable' ? 'upstream.unavailable' : 'upstream.rejected', reason: result.message }),
+    ...(result.outcome === 'accepted' ? {} : { code: result.outcome === 'unavailable' ? 'upstream.unavailable' : 'upstream.rejected', reason: [result.message, ...result.said].join(' / ') }),
     durationMs: result.durationMs,
     bytesOut: result.bytes,
   };

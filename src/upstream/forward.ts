@@ -7,7 +7,7 @@ import { isGitError, isZeroOid, runGit } from '../git/index.js';
 import { upstreamEnv } from './credentials.js';
 import type { UpstreamTarget } from './match.js';
 import { gitComplaint } from './mirror.js';
-import { redactBlock, redactLine } from './redact.js';
+import { redactLine } from './redact.js';
 
 export interface ForwardUpdate {
   ref: string;
@@ -26,8 +26,10 @@ export type ForwardOutcome = 'accepted' | 'rejected' | 'stale' | 'unavailable';
 
 export interface ForwardResult {
   outcome: ForwardOutcome;
-  /** For people: what the upstream said, masked and escaped; empty when accepted. */
+  /** For people, one line: what went wrong (masked, escaped); empty when accepted. */
   message: string;
+  /** What the upstream's own checks printed (its `remote:` lines), masked and escaped, one line each. */
+  said: string[];
   refs: RefStatus[];
   /** The first ref refused because it moved upstream (outcome `stale`). */
   staleRef?: string;
@@ -89,11 +91,13 @@ function pushEnv(target: UpstreamTarget, base: NodeJS.ProcessEnv): NodeJS.Proces
   return env;
 }
 
-function describeRefusal(target: UpstreamTarget, refs: readonly RefStatus[], stderr: string): string {
+function describeRefusal(target: UpstreamTarget, refs: readonly RefStatus[]): string {
   const refused = refs.filter((r) => !r.ok).map((r) => `${r.ref} ${r.summary}`);
-  const said = remoteMessages(stderr);
-  const text = [`upstream ${target.upstream.name} refused the push: ${refused.join('; ') || 'no reason given'}`, ...said.slice(-40).map((l) => `  upstream: ${l}`)].join('\n');
-  return redactBlock(text, target.upstream);
+  return redactLine(`upstream ${target.upstream.name} refused the push: ${refused.join('; ') || 'no reason given'}`, target.upstream);
+}
+
+function saidBy(target: UpstreamTarget, stderr: string): string[] {
+  return remoteMessages(stderr).slice(-40).map((l) => redactLine(l, target.upstream));
 }
 
 /**
@@ -111,20 +115,21 @@ export async function forwardUpdates(target: UpstreamTarget, updates: readonly F
       const message = isGitError(error) && error.code === 'git.timeout'
         ? `upstream ${target.upstream.name} did not answer the push within ${Math.round(target.upstream.timeout / 1000)} s`
         : `upstream ${target.upstream.name} could not be reached: ${redactLine((error as Error).message, target.upstream)}`;
-      return { outcome: 'unavailable', message, refs: [], durationMs: Date.now() - started, bytes: 0 };
+      return { outcome: 'unavailable', message, said: [], refs: [], durationMs: Date.now() - started, bytes: 0 };
     }
     const refs = parsePorcelain(result.stdout);
     const bytes = pushedBytes(result.stderr);
     const durationMs = Date.now() - started;
     if (result.code !== 0 && ATOMIC_UNSUPPORTED.test(result.stderr)) return 'no-atomic';
-    if (result.code === 0 && refs.length > 0 && refs.every((r) => r.ok)) return { outcome: 'accepted', message: '', refs, durationMs, bytes };
+    if (result.code === 0 && refs.length > 0 && refs.every((r) => r.ok)) return { outcome: 'accepted', message: '', said: [], refs, durationMs, bytes };
     if (refs.length === 0) {
-      return { outcome: 'unavailable', message: `upstream ${target.upstream.name} could not be reached or refused the login: ${gitComplaint(result.stderr, target)}`, refs, durationMs, bytes };
+      return { outcome: 'unavailable', message: `upstream ${target.upstream.name} could not be reached or refused the login: ${gitComplaint(result.stderr, target)}`, said: [], refs, durationMs, bytes };
     }
     const stale = refs.find((r) => !r.ok && /\(stale info\)/.test(r.summary));
     return {
       outcome: stale !== undefined ? 'stale' : 'rejected',
-      message: describeRefusal(target, refs, result.stderr),
+      message: describeRefusal(target, refs),
+      said: saidBy(target, result.stderr),
       refs, durationMs, bytes,
       ...(stale !== undefined ? { staleRef: stale.ref } : {}),
     };
@@ -133,10 +138,10 @@ export async function forwardUpdates(target: UpstreamTarget, updates: readonly F
   if (first !== 'no-atomic') return first;
   if (updates.length > 1) {
     return {
-      outcome: 'rejected', refs: [], durationMs: Date.now() - started, bytes: 0,
+      outcome: 'rejected', said: [], refs: [], durationMs: Date.now() - started, bytes: 0,
       message: `upstream ${target.upstream.name} does not support atomic pushes, so a push of ${updates.length} refs cannot be forwarded as one; push one ref at a time`,
     };
   }
   const single = await attempt(false);
-  return single === 'no-atomic' ? { outcome: 'unavailable', message: 'the upstream refused the push mode', refs: [], durationMs: Date.now() - started, bytes: 0 } : single;
+  return single === 'no-atomic' ? { outcome: 'unavailable', message: 'the upstream refused the push mode', said: [], refs: [], durationMs: Date.now() - started, bytes: 0 } : single;
 }

@@ -24,7 +24,7 @@ export function upstreamQueueForwarder(config: Pick<PushgateConfig, 'upstreams'>
         async forward(store, updates, who) {
           const result = await forwardUpdates(target, updates, { gitDir: store });
           await audit.record(forwardAuditEvent(target, updates, result, who)).catch((error: unknown) => warn(`the upstream.forward record could not be written: ${(error as Error).message}`));
-          return { outcome: result.outcome, message: result.message, ...(result.staleRef !== undefined ? { staleRef: result.staleRef } : {}) };
+          return { outcome: result.outcome, message: [result.message, ...result.said.map((l) => `upstream: ${l}`)].join(' / '), ...(result.staleRef !== undefined ? { staleRef: result.staleRef } : {}) };
         },
       };
     },
