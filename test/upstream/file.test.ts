@@ -32,7 +32,7 @@ function cloneAs(who: SshUser, repo: string, t: Parameters<typeof tempDir>[0]): 
 }
 
 function commitIn(who: SshUser, dir: string, file: string, content: string): string {
-  spawnSync('sh', ['-c', 'cat > "$1"', 'sh', file], { cwd: dir, input: content });
+  spawnSync('sh', ['-c', 'mkdir -p "$(dirname "$1")" && cat > "$1"', 'sh', file], { cwd: dir, input: content });
   who.git(['add', file], { cwd: dir });
   who.git(['commit', '-q', '-m', `add ${file}`], { cwd: dir });
   return who.git(['rev-parse', 'HEAD'], { cwd: dir }).stdout.trim();
