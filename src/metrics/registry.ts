@@ -122,6 +122,30 @@ export class PushgateMetrics {
     registers: [this.registry],
   });
 
+  readonly #head = new HeadReading();
+
+  readonly auditHeadSeq = new Gauge({
+    name: 'pushgate_audit_head_seq',
+    help: 'seq of the last record of the audit log (counted per file: it starts again at 1 after a rotation). Read when scraped. With pushgate_audit_head_info it is the anchor that `pushgate audit verify --anchor SEQ:HASH` checks is still in the chain; keep it (Prometheus does) to detect records cut from the end.',
+    registers: [this.registry],
+    collect: this.#collectHead((gauge, head) => gauge.set(head.seq)),
+  });
+
+  readonly auditHeadInfo = new Gauge({
+    name: 'pushgate_audit_head_info',
+    help: 'Always 1, labelled with the hash of the last record of the audit log (its chain hash: no content of the record). Read when scraped.',
+    labelNames: ['hash'] as const,
+    registers: [this.registry],
+    collect: this.#collectHead((gauge, head) => gauge.set({ hash: head.hash }, 1)),
+  });
+
+  readonly auditHeadTime = new Gauge({
+    name: 'pushgate_audit_head_timestamp_seconds',
+    help: 'Time of the last record of the audit log, in seconds since the epoch. Read when scraped.',
+    registers: [this.registry],
+    collect: this.#collectHead((gauge, head) => gauge.set(Date.parse(head.time) / 1000)),
+  });
+
   readonly #upstreams: NonNullable<MetricsOptions['upstreams']> = { names: () => new Set(), mirrorAges: () => new Map() };
 
   readonly upstreamForwards = new Counter({
@@ -154,30 +178,6 @@ export class PushgateMetrics {
   upstreamLabel(name: unknown): string {
     return typeof name === 'string' && this.#upstreams.names().has(name) ? name : 'other';
   }
-
-  readonly #head = new HeadReading();
-
-  readonly auditHeadSeq = new Gauge({
-    name: 'pushgate_audit_head_seq',
-    help: 'seq of the last record of the audit log (counted per file: it starts again at 1 after a rotation). Read when scraped. With pushgate_audit_head_info it is the anchor that `pushgate audit verify --anchor SEQ:HASH` checks is still in the chain; keep it (Prometheus does) to detect records cut from the end.',
-    registers: [this.registry],
-    collect: this.#collectHead((gauge, head) => gauge.set(head.seq)),
-  });
-
-  readonly auditHeadInfo = new Gauge({
-    name: 'pushgate_audit_head_info',
-    help: 'Always 1, labelled with the hash of the last record of the audit log (its chain hash: no content of the record). Read when scraped.',
-    labelNames: ['hash'] as const,
-    registers: [this.registry],
-    collect: this.#collectHead((gauge, head) => gauge.set({ hash: head.hash }, 1)),
-  });
-
-  readonly auditHeadTime = new Gauge({
-    name: 'pushgate_audit_head_timestamp_seconds',
-    help: 'Time of the last record of the audit log, in seconds since the epoch. Read when scraped.',
-    registers: [this.registry],
-    collect: this.#collectHead((gauge, head) => gauge.set(Date.parse(head.time) / 1000)),
-  });
 
   #collectHead<L extends string>(set: (gauge: Gauge<L>, head: AuditHead) => void) {
     const reading = this.#head;
