@@ -415,17 +415,23 @@ export function upstreamScheme(url: string): 'ssh' | 'https' | 'http' | 'file' |
   return undefined;
 }
 
-/** The URL's password or token, when someone wrote one into it: it belongs in tokenFile. */
+/**
+ * A password or token written into the URL: it belongs in tokenFile. Over
+ * http(s) any userinfo counts (`https://TOKEN@host/…` is how tokens are
+ * often written; the user name goes in `username`); over ssh, the login
+ * user (`git@`) is fine, a password is not.
+ */
 function urlUserinfoSecret(url: string): boolean {
-  const match = /^[a-z][a-z0-9+.-]*:\/\/([^/@]*)@/i.exec(url);
-  return match !== null && match[1]!.includes(':');
+  const match = /^([a-z][a-z0-9+.-]*):\/\/([^/@]*)@/i.exec(url);
+  if (match === null) return false;
+  return /^https?$/i.test(match[1]!) || match[2]!.includes(':');
 }
 
 const upstreamUrl = text('a URL with {repo}').superRefine((value, ctx) => {
   if (!value.includes('{repo}')) ctx.addIssue({ code: 'custom', message: 'the URL needs {repo} where the repository name goes (such as ssh://git@gitlab.internal/{repo}.git)' });
   const scheme = upstreamScheme(value);
   if (scheme === undefined) ctx.addIssue({ code: 'custom', message: `expected an ssh://, https:// or file:// URL (or user@host:path), got ${JSON.stringify(value.replace(/:\/\/[^/@]*@/, '://…@'))}` });
-  if (urlUserinfoSecret(value)) ctx.addIssue({ code: 'custom', message: 'the URL carries a password or token; put the token in tokenFile (it is never written into URLs, arguments or logs)' });
+  if (urlUserinfoSecret(value)) ctx.addIssue({ code: 'custom', message: 'the URL carries a user name, password or token; put the user name in username and the token in tokenFile (a token is never written into URLs, arguments or logs)' });
   if (/[\s\0-\x1f\x7f]/.test(value)) ctx.addIssue({ code: 'custom', message: 'the URL must not contain spaces or control characters' });
 });
 

@@ -3,14 +3,14 @@
  * says what is wrong in words an administrator can act on.
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PushgateConfig, UpstreamConfig } from '../config/index.js';
 import { isGitError, runGit, runGitOrThrow } from '../git/index.js';
 import { upstreamEnv } from './credentials.js';
 import { upstreamFor, type UpstreamTarget } from './match.js';
-import { gitComplaint, mirrorPath } from './mirror.js';
+import { gitComplaint, MARKER_FILE, mirrorPath } from './mirror.js';
 import { redactLine } from './redact.js';
 
 export interface CheckStep {
@@ -58,9 +58,37 @@ function checkFiles(upstream: UpstreamConfig): CheckStep {
   return { step: 'files', ok: true, message: 'credential files are readable by pushgate only' };
 }
 
-/** A repository name to try: the pattern itself when it has no wildcard, else a mirror that exists. */
+/** A repository name to try: the pattern itself when it has no wildcard, else a mirror of this upstream that exists. */
 function probeRepository(config: Pick<PushgateConfig, 'upstreams' | 'reposRoot'>, upstream: UpstreamConfig): string | undefined {
   if (!/[*?[\]{}!]/.test(upstream.repositories)) return upstream.repositories;
+  return existingMirror(config.reposRoot, upstream.name);
+}
+
+/** The first mirror of upstream `name` under reposRoot (repository directories are not entered). */
+function existingMirror(reposRoot: string, name: string): string | undefined {
+  const pending = [''];
+  for (let visited = 0; pending.length > 0 && visited < 10_000; visited++) {
+    const dir = pending.shift()!;
+    let entries;
+    try {
+      entries = readdirSync(join(reposRoot, dir), { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      const relative = dir === '' ? entry.name : `${dir}/${entry.name}`;
+      if (!entry.name.endsWith('.git')) {
+        pending.push(relative);
+        continue;
+      }
+      try {
+        if (JSON.parse(readFileSync(join(reposRoot, relative, MARKER_FILE), 'utf8')).upstream === name) return relative.slice(0, -'.git'.length);
+      } catch {
+        // Not a mirror.
+      }
+    }
+  }
   return undefined;
 }
 
@@ -69,7 +97,7 @@ export async function checkUpstream(config: Pick<PushgateConfig, 'upstreams' | '
   if (!steps[0]!.ok) return steps;
   const repository = options.repository ?? probeRepository(config, upstream);
   if (repository === undefined) {
-    steps.push({ step: 'reach', ok: false, message: `repositories is a pattern (${upstream.repositories}): name a repository to try with --repo` });
+    steps.push({ step: 'reach', ok: false, message: `repositories is a pattern (${upstream.repositories}) and no mirror of it exists yet: name a repository to try with --repo` });
     return steps;
   }
   let target: UpstreamTarget | undefined;
