@@ -86,7 +86,8 @@ while (!stop) {
       for (const m of markers) if (text.includes(m)) seen[m]++;
     }
   }
-  await new Promise((r) => setImmediate(r));
+  // A short pause: the scan competes for the same cores as the commands it watches.
+  await new Promise((r) => setTimeout(r, 3));
 }
 process.stdout.write(JSON.stringify({ scans, hits: [...hits], seen }));
 `;
