@@ -1,0 +1,63 @@
+/**
+ * What the real upstream servers the tests start (gitolite over SSH, git
+ * http-backend behind nginx) have in common: where a repository is, how
+ * someone other than pushgate pushes to it directly, what its refs are on the
+ * server's disk, and an upstream-side refusal.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { WorkTree, type Pushed } from './git-server.js';
+import { BLOCKING_LIMIT, run, tempDir } from './tools.js';
+import type { Teardown } from './daemon.js';
+
+export interface UpstreamServer {
+  /** The `url` template for pushgate's `upstreams[]` entry: `{repo}` is the repository name without `.git`. */
+  readonly urlTemplate: string;
+  url(repo: string): string;
+  /** Creates empty repositories (branch `main`) that pushgate's credential and the direct pusher may write. */
+  createRepos(...names: string[]): void;
+  /** From now on every push to `repo` is refused by the upstream with `text` (one line); `undefined` lifts it. */
+  setRefusingHook(repo: string, text: string | undefined): void;
+  /** The repository's refs as they are on the server's disk (`refs/heads/main` → id). */
+  refs(repo: string): Record<string, string>;
+  /** A clone made with a credential of its own (not pushgate's): someone pushing directly upstream. */
+  directClone(t: Teardown, repo: string): DirectClone;
+  /** Stops answering (connections are refused); `start` brings it back on the same port. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** The refs of a bare repository on disk. */
+export function bareRefs(gitDir: string): Record<string, string> {
+  const out = run('git', ['--git-dir', gitDir, 'for-each-ref', '--format=%(refname) %(objectname)']);
+  return Object.fromEntries(out.split('\n').filter((l) => l !== '').map((l) => l.split(' ') as [string, string]));
+}
+
+/** A work tree whose git runs with `env` added (the transport's credential and CA). */
+export class DirectClone extends WorkTree {
+  constructor(
+    path: string,
+    readonly env: NodeJS.ProcessEnv,
+  ) {
+    super(path);
+  }
+
+  static cloneWith(t: Teardown, remote: string, env: NodeJS.ProcessEnv): DirectClone {
+    const path = join(tempDir(t, 'pushgate-direct-'), 'work');
+    const cloned = spawnSync('git', ['clone', '--quiet', remote, path], { encoding: 'utf8', env: { ...process.env, ...env }, ...BLOCKING_LIMIT });
+    if (cloned.status !== 0) throw new Error(`git clone ${remote} failed: ${cloned.stderr}${String(cloned.error ?? '')}`);
+    const tree = new DirectClone(path, env);
+    tree.git('config', 'user.name', 'Direct Developer');
+    tree.git('config', 'user.email', 'developer@example.test');
+    tree.git('checkout', '--quiet', '-B', 'main');
+    return tree;
+  }
+
+  override git(...args: string[]): string {
+    return run('git', args, { cwd: this.path, env: { ...process.env, ...this.env } });
+  }
+
+  override push(args: string[], env: NodeJS.ProcessEnv = {}): Pushed {
+    return super.push(args, { ...this.env, ...env });
+  }
+}
