@@ -72,8 +72,8 @@ exit 1
 `;
 
 export async function startHttpsUpstream(t: Teardown): Promise<HttpsUpstream> {
-  const nginx = requireTool('nginx', 'nginx');
-  const fcgiwrap = requireTool('fcgiwrap', 'fcgiwrap');
+  const nginx = requireTool('/usr/sbin/nginx', 'nginx');
+  const fcgiwrap = requireTool('/usr/sbin/fcgiwrap', 'fcgiwrap');
   requireTool('openssl', 'openssl');
   requireTool('git', 'git');
   const backend = join(run('git', ['--exec-path']).trim(), 'git-http-backend');
