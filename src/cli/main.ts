@@ -31,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   ssh: async () => (await import('./ssh.js')).registerSshCommand,
   audit: async () => (await import('./audit.js')).registerAuditCommands,
   dev: async () => (await import('./dev.js')).registerDevCommand,
+  upstream: async () => (await import('./upstream.js')).registerUpstreamCommands,
 };
 
 /**
