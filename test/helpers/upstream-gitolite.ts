@@ -20,7 +20,8 @@ import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Daemon, type Teardown } from './daemon.js';
 import { freePort, requireTool, run, tempDir } from './tools.js';
-import { bareRefs, DirectClone, type UpstreamServer } from './upstream-server.js';
+import { DirectClone, type UpstreamServer } from './upstream-server.js';
+import { UpstreamRepos } from './upstream-sshd.js';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -128,8 +129,8 @@ export async function startGitoliteUpstream(t: Teardown): Promise<GitoliteUpstre
   run('git', ['-C', admin, 'config', 'user.email', 'admin@example.test']);
   for (const name of ['pushgate', 'direct']) writeFileSync(join(admin, 'keydir', `${name}.pub`), readFileSync(join(keys, `${name}.pub`)));
 
-  const repoPath = (repo: string): string => join(home, 'repositories', `${repo}.git`);
   return {
+    repos: new UpstreamRepos(join(home, 'repositories')),
     dir,
     port,
     sshKeyFile: join(keys, 'pushgate'),
@@ -156,7 +157,6 @@ export async function startGitoliteUpstream(t: Teardown): Promise<GitoliteUpstre
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, text);
     },
-    refs: (repo: string) => bareRefs(repoPath(repo)),
     directClone: (t: Teardown, repo: string) => DirectClone.cloneWith(t, url(repo), { GIT_SSH_COMMAND: sshCommand('direct') }),
     log(): string {
       const logs = join(home, '.gitolite', 'logs');

@@ -12,12 +12,13 @@
  * (someone pushing straight to the upstream).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { accepts, Daemon, type Teardown } from './daemon.js';
 import { freePort, requireTool, run, tempDir } from './tools.js';
-import { bareRefs, DirectClone, type UpstreamServer } from './upstream-server.js';
+import { DirectClone, type UpstreamServer } from './upstream-server.js';
+import { UpstreamRepos } from './upstream-sshd.js';
 
 export interface HttpsUpstream extends UpstreamServer {
   dir: string;
@@ -64,12 +65,6 @@ export function issueServerCertificate(ca: TestCa, dir: string): { cert: string;
 export function tokenFileHelper(username: string, tokenFile: string): string {
   return `!f() { test "$1" = get || exit 0; echo username=${username}; printf 'password=%s\\n' "$(cat '${tokenFile}')"; }; f`;
 }
-
-const REFUSING_HOOK = `#!/bin/sh
-cat >/dev/null
-cat "$(dirname "$0")/refusal.txt" >&2
-exit 1
-`;
 
 export async function startHttpsUpstream(t: Teardown): Promise<HttpsUpstream> {
   const nginx = requireTool('/usr/sbin/nginx', 'nginx');
@@ -155,7 +150,7 @@ export async function startHttpsUpstream(t: Teardown): Promise<HttpsUpstream> {
 
   const urlTemplate = `https://127.0.0.1:${port}/{repo}.git`;
   const url = (repo: string): string => urlTemplate.replace('{repo}', repo);
-  const repoPath = (repo: string): string => join(repos, `${repo}.git`);
+  const upstreamRepos = new UpstreamRepos(repos);
   const clientEnv = (user: 'pushgate' | 'developer' = 'pushgate'): NodeJS.ProcessEnv => ({
     // The variable, not http.sslCAInfo: a GIT_SSL_CAINFO in the environment overrides the config.
     GIT_SSL_CAINFO: ca.cert,
@@ -175,19 +170,14 @@ export async function startHttpsUpstream(t: Teardown): Promise<HttpsUpstream> {
     urlTemplate,
     url,
     clientEnv,
+    repos: upstreamRepos,
     createRepos(...names: string[]): void {
-      for (const name of names) run('git', ['init', '--quiet', '--bare', '--initial-branch=main', repoPath(name)]);
+      for (const name of names) run('git', ['init', '--quiet', '--bare', '--initial-branch=main', upstreamRepos.path(name)]);
     },
     setRefusingHook(repo: string, text: string | undefined): void {
-      const hooks = join(repoPath(repo), 'hooks');
-      if (text === undefined) {
-        rmSync(join(hooks, 'pre-receive'), { force: true });
-        return;
-      }
-      writeFileSync(join(hooks, 'refusal.txt'), text.endsWith('\n') ? text : `${text}\n`);
-      writeFileSync(join(hooks, 'pre-receive'), REFUSING_HOOK, { mode: 0o755 });
+      if (text === undefined) upstreamRepos.acceptAll(repo);
+      else upstreamRepos.refuseWith(repo, text);
     },
-    refs: (repo: string) => bareRefs(repoPath(repo)),
     directClone: (t: Teardown, repo: string) => DirectClone.cloneWith(t, url(repo), clientEnv('developer')),
     log(): string {
       return run('sh', ['-c', 'cat "$1"/access.log "$1"/error.log 2>/dev/null || true', 'sh', join(dir, 'logs')]);

@@ -9,28 +9,23 @@ import { join } from 'node:path';
 import { WorkTree, type Pushed } from './git-server.js';
 import { BLOCKING_LIMIT, run, tempDir } from './tools.js';
 import type { Teardown } from './daemon.js';
+import type { UpstreamRepos } from './upstream-sshd.js';
 
 export interface UpstreamServer {
   /** The `url` template for pushgate's `upstreams[]` entry: `{repo}` is the repository name without `.git`. */
   readonly urlTemplate: string;
   url(repo: string): string;
+  /** The repositories on the server's disk: refs, commits made there, behind the server's back. */
+  readonly repos: UpstreamRepos;
   /** Creates empty repositories (branch `main`) that pushgate's credential and the direct pusher may write. */
   createRepos(...names: string[]): void;
   /** From now on every push to `repo` is refused by the upstream with `text` (one line); `undefined` lifts it. */
   setRefusingHook(repo: string, text: string | undefined): void;
-  /** The repository's refs as they are on the server's disk (`refs/heads/main` → id). */
-  refs(repo: string): Record<string, string>;
   /** A clone made with a credential of its own (not pushgate's): someone pushing directly upstream. */
   directClone(t: Teardown, repo: string): DirectClone;
   /** Stops answering (connections are refused); `start` brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
-}
-
-/** The refs of a bare repository on disk. */
-export function bareRefs(gitDir: string): Record<string, string> {
-  const out = run('git', ['--git-dir', gitDir, 'for-each-ref', '--format=%(refname) %(objectname)']);
-  return Object.fromEntries(out.split('\n').filter((l) => l !== '').map((l) => l.split(' ') as [string, string]));
 }
 
 /** A work tree whose git runs with `env` added (the transport's credential and CA). */

@@ -42,7 +42,7 @@ function commonBehaviour(t: Test, server: UpstreamServer, repo: string, pushgate
     const work = cloneAndCommit(t, server.url(repo), pushgateEnv, 'first');
     const pushed = git(['push', '--porcelain', 'origin', 'main'], pushgateEnv, work.path);
     t.equal(pushed.status, 0, pushed.stderr);
-    t.same(server.refs(repo), { 'refs/heads/main': work.head });
+    t.same(server.repos.refs(repo), { 'refs/heads/main': work.head });
     first = work.head;
   });
 
@@ -52,45 +52,45 @@ function commonBehaviour(t: Test, server: UpstreamServer, repo: string, pushgate
     const id = direct.commit('direct change', { 'direct.txt': 'from the developer\n' });
     const pushed = direct.push(['origin', 'main']);
     t.equal(pushed.code, 0, pushed.output);
-    t.equal(server.refs(repo)['refs/heads/main'], id);
+    t.equal(server.repos.refs(repo)['refs/heads/main'], id);
     const seen = git(['ls-remote', server.url(repo), 'refs/heads/main'], pushgateEnv);
     t.equal(seen.status, 0, seen.stderr);
     t.equal(seen.stdout.split('\t')[0], id);
   });
 
   t.test('atomic pushes with leases: all refs or none, a moved ref is refused as stale', async (t) => {
-    const before = server.refs(repo)['refs/heads/main']!;
+    const before = server.repos.refs(repo)['refs/heads/main']!;
     const work = cloneAndCommit(t, server.url(repo), pushgateEnv, 'atomic');
     const both = git(['push', '--atomic', '--porcelain', `--force-with-lease=refs/heads/main:${before}`, '--force-with-lease=refs/heads/feature:', 'origin', 'main:refs/heads/main', 'main:refs/heads/feature'], pushgateEnv, work.path);
     t.equal(both.status, 0, both.stderr);
-    t.same(server.refs(repo), { 'refs/heads/main': work.head, 'refs/heads/feature': work.head });
+    t.same(server.repos.refs(repo), { 'refs/heads/main': work.head, 'refs/heads/feature': work.head });
 
     // The lease names the old value the pushgate side saw; the upstream moved since.
     const stale = git(['push', '--atomic', '--porcelain', `--force-with-lease=refs/heads/main:${before}`, `--force-with-lease=refs/heads/other:`, 'origin', `${before}:refs/heads/main`, 'main:refs/heads/other'], pushgateEnv, work.path);
     t.not(stale.status, 0);
     t.match(stale.stdout, /\[rejected\] \(stale info\)/);
-    t.same(server.refs(repo), { 'refs/heads/main': work.head, 'refs/heads/feature': work.head }, 'nothing moved, not even the ref that was not stale');
+    t.same(server.repos.refs(repo), { 'refs/heads/main': work.head, 'refs/heads/feature': work.head }, 'nothing moved, not even the ref that was not stale');
     const deleted = git(['push', '--porcelain', `--force-with-lease=refs/heads/feature:${work.head}`, 'origin', ':refs/heads/feature'], pushgateEnv, work.path);
     t.equal(deleted.status, 0, deleted.stderr);
-    t.same(Object.keys(server.refs(repo)), ['refs/heads/main']);
+    t.same(Object.keys(server.repos.refs(repo)), ['refs/heads/main']);
   });
 
   t.test('an upstream-side refusal: its text reaches the client, and nothing moves', async (t) => {
-    const before = server.refs(repo);
+    const before = server.repos.refs(repo);
     server.setRefusingHook(repo, 'UPSTREAM-POLICY: pushes to main need ticket PG-42');
     const work = cloneAndCommit(t, server.url(repo), pushgateEnv, 'refused');
     const refused = git(['push', '--porcelain', 'origin', 'main'], pushgateEnv, work.path);
     t.not(refused.status, 0);
     t.match(refused.stderr, /remote: .*UPSTREAM-POLICY: pushes to main need ticket PG-42/);
-    t.same(server.refs(repo), before);
+    t.same(server.repos.refs(repo), before);
     server.setRefusingHook(repo, undefined);
     const again = git(['push', '--porcelain', 'origin', 'main'], pushgateEnv, work.path);
     t.equal(again.status, 0, again.stderr);
-    t.equal(server.refs(repo)['refs/heads/main'], work.head);
+    t.equal(server.repos.refs(repo)['refs/heads/main'], work.head);
   });
 
   t.test('stopped, the server refuses connections; started again, it serves the same repositories', async (t) => {
-    const before = server.refs(repo);
+    const before = server.repos.refs(repo);
     await server.stop();
     const down = git(['ls-remote', server.url(repo)], pushgateEnv);
     t.not(down.status, 0);
@@ -106,7 +106,7 @@ t.test('gitolite3 behind OpenSSH sshd', async (t) => {
   const gitolite = await startGitoliteUpstream(t);
   gitolite.createRepos('team/app', 'team/other');
   const pushgateEnv = { GIT_SSH_COMMAND: gitolite.sshCommand('pushgate') };
-  t.same(gitolite.refs('team/other'), {}, 'repositories are created empty');
+  t.same(gitolite.repos.refs('team/other'), {}, 'repositories are created empty');
   commonBehaviour(t, gitolite, 'team/app', pushgateEnv);
 
   t.test('a key gitolite does not know is refused by sshd', async (t) => {
@@ -144,7 +144,7 @@ t.test('git http-backend behind nginx, TLS from a test CA, basic auth with a tok
   commonBehaviour(t, https, 'team/app', pushgateEnv);
 
   t.test('a wrong token is refused and nothing moves', async (t) => {
-    const before = https.refs('team/app');
+    const before = https.repos.refs('team/app');
     const dir = tempDir(t, 'pushgate-wrong-token-');
     writeFileSync(join(dir, 'token'), 'not-the-token\n');
     const env = { ...pushgateEnv, GIT_CONFIG_VALUE_1: `!f() { test "$1" = get || exit 0; echo username=${https.username}; printf 'password=%s\\n' "$(cat '${join(dir, 'token')}')"; }; f` };
@@ -155,7 +155,7 @@ t.test('git http-backend behind nginx, TLS from a test CA, basic auth with a tok
     const push = git(['push', 'origin', 'main'], env, work.path);
     t.not(push.status, 0);
     t.match(push.stderr, /Authentication failed/);
-    t.same(https.refs('team/app'), before);
+    t.same(https.repos.refs('team/app'), before);
   });
 
   t.test('without credentials every request is refused, reads included', async (t) => {
