@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, requireTool, run, tempDir } from './tools.js';
+import type { UpstreamFixture } from './upstream-scenarios.js';
 
 export interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
@@ -69,13 +70,41 @@ export class UpstreamRepos {
   acceptAll(name: string): void {
     run('rm', ['-f', join(this.path(name), 'hooks', 'pre-receive')]);
   }
+}
 
-  /** Makes the repository unreachable (moved aside); returns the function that brings it back. */
-  takeDown(name: string): () => void {
-    const path = this.path(name);
-    renameSync(path, `${path}.down`);
-    return () => renameSync(`${path}.down`, path);
-  }
+/** A `file://` upstream over `repos`; stop() moves the whole directory aside. */
+export function fileFixture(repos: UpstreamRepos): UpstreamFixture {
+  let down = false;
+  return {
+    name: 'file',
+    config: { url: `file://${repos.root}/{repo}.git` },
+    create: (repo) => void repos.create(repo),
+    refs: (repo) => repos.refs(repo),
+    directPush: (repo, message) => repos.commit(repo, message),
+    setRefusingHook: (repo, text) => (text === null ? repos.acceptAll(repo) : repos.refuseWith(repo, text)),
+    async stop() {
+      if (!down) renameSync(repos.root, `${repos.root}.down`);
+      down = true;
+    },
+    async start() {
+      if (down) renameSync(`${repos.root}.down`, repos.root);
+      down = false;
+    },
+  };
+}
+
+/** The sshd + git-shell upstream as a fixture: the deploy key and pinned host key in its config. */
+export function sshFixture(upstream: SshUpstream): UpstreamFixture {
+  return {
+    name: 'ssh',
+    config: { url: upstream.urlTemplate, sshKeyFile: upstream.deployKey, knownHostsFile: upstream.knownHosts },
+    create: (repo) => void upstream.repos.create(repo),
+    refs: (repo) => upstream.repos.refs(repo),
+    directPush: (repo, message) => upstream.repos.commit(repo, message),
+    setRefusingHook: (repo, text) => (text === null ? upstream.repos.acceptAll(repo) : upstream.repos.refuseWith(repo, text)),
+    stop: () => upstream.stop(),
+    start: () => upstream.start(),
+  };
 }
 
 export function upstreamRepos(t: Teardown): UpstreamRepos {
@@ -126,6 +155,7 @@ export async function startSshUpstream(t: Teardown): Promise<SshUpstream> {
     urlTemplate: `ssh://${user}@127.0.0.1:${port}${repos.root}/{repo}.git`,
     log: () => readFileSync(logFile, 'utf8'),
     async start() {
+      if (child !== undefined && child.exitCode === null && child.signalCode === null) return;
       child = spawn(sshd, ['-D', '-f', config, '-E', logFile], { stdio: 'ignore' });
       const deadline = Date.now() + 10_000;
       for (;;) {
@@ -144,7 +174,7 @@ export async function startSshUpstream(t: Teardown): Promise<SshUpstream> {
       }
     },
     async stop() {
-      if (child === undefined || child.exitCode !== null) return;
+      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child!.once('exit', r));
       child.kill('SIGTERM');
       await exited;
