@@ -20,6 +20,7 @@ curl             curl             # the guides'"'"' curl examples
 openssl          openssl          # a throw-away TLS certificate in a hook test
 systemd-analyze  systemd          # install.sh'"'"'s unit is verified
 strace           strace           # the gateway path test traces the server
+git-shell        git              # upstream mode: an sshd + git-shell upstream
 gitolite         gitolite3        # upstream mode: a gitolite upstream behind sshd
 /usr/sbin/nginx  nginx            # upstream mode: the smart-HTTPS upstream
 /usr/sbin/fcgiwrap fcgiwrap       # upstream mode: runs git http-backend for nginx

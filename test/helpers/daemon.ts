@@ -5,7 +5,6 @@
  * and starts it again).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 
 export interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
@@ -13,18 +12,6 @@ export interface Teardown {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Whether something accepts TCP connections on 127.0.0.1:port now. */
-export function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 export interface DaemonOptions {

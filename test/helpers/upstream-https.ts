@@ -15,8 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { accepts, Daemon, type Teardown } from './daemon.js';
-import { freePort, requireTool, run, tempDir } from './tools.js';
+import { Daemon, type Teardown } from './daemon.js';
+import { accepts, freePort, requireTool, run, tempDir } from './tools.js';
 import { DirectClone, type UpstreamServer } from './upstream-server.js';
 import { UpstreamRepos } from './upstream-sshd.js';
 

@@ -5,10 +5,12 @@
  * server's disk, and an upstream-side refusal.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkTree, type Pushed } from './git-server.js';
 import { BLOCKING_LIMIT, run, tempDir } from './tools.js';
 import type { Teardown } from './daemon.js';
+import type { UpstreamFixture } from './upstream-scenarios.js';
 import type { UpstreamRepos } from './upstream-sshd.js';
 
 export interface UpstreamServer {
@@ -55,4 +57,33 @@ export class DirectClone extends WorkTree {
   override push(args: string[], env: NodeJS.ProcessEnv = {}): Pushed {
     return super.push(args, { ...this.env, ...env });
   }
+}
+
+/**
+ * `server` as the upstream-mode scenarios see it (test/helpers/upstream-scenarios.ts).
+ * A commit "made directly upstream" is a real push through the server with
+ * the direct pusher's own credential, so it passes the server's own access
+ * rules and hooks like any developer's.
+ */
+export function serverFixture(t: Teardown, name: string, server: UpstreamServer, credentials: Record<string, string>): UpstreamFixture {
+  return {
+    name,
+    config: { url: server.urlTemplate, ...credentials },
+    create(repo: string): void {
+      // Repositories made beforehand in one go (gitolite: one admin push) are only seeded here.
+      if (!existsSync(server.repos.path(repo))) server.createRepos(repo);
+      server.repos.commit(repo, 'initial', { 'README.md': `# ${repo}\n` });
+    },
+    refs: (repo) => server.repos.refs(repo),
+    directPush(repo: string, message: string): string {
+      const clone = server.directClone(t, repo);
+      const id = clone.commit(message, { [`${message.replace(/\W+/g, '-')}.txt`]: `${message}\n` });
+      const pushed = clone.push(['origin', 'main']);
+      if (pushed.code !== 0) throw new Error(`the direct push to ${repo} failed:\n${pushed.output}`);
+      return id;
+    },
+    setRefusingHook: (repo, text) => server.setRefusingHook(repo, text ?? undefined),
+    stop: () => server.stop(),
+    start: () => server.start(),
+  };
 }
