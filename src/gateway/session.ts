@@ -15,7 +15,7 @@ import { gitChildEnv, isValidGitProtocol } from './git-env.js';
 import type { KeyedCounter } from './limits.js';
 import type { OperatorLog } from './log.js';
 import type { GitPlan, Refusal } from './plan.js';
-import { planSession } from './upstream-plan.js';
+import { planSession, type PlannedSession } from './upstream-plan.js';
 
 /** Streams of a command run on behalf of a client. */
 export interface CommandIO {
@@ -154,10 +154,21 @@ async function refuseExec(channel: ssh2.ServerChannel, host: SessionHost, sessio
 async function runExec(channel: ssh2.ServerChannel, command: string, context: ExecContext, host: SessionHost): Promise<void> {
   const session = host.sessionId;
   const settings = host.settings();
-  const { plan, warning } = await planSession(command, host.identity, {
+  const { plan, warning, release } = await planSession(command, host.identity, {
     reposRoot: settings.reposRoot, access: settings.access, forceCommand: host.forceCommand, queue: settings.queue,
     config: settings, record: (event) => host.events.record(event), auditFields: { session, identity: auditIdentity(host.identity) },
   });
+  try {
+    await runPlanned(channel, command, context, host, plan, warning);
+  } finally {
+    // A push to a mirror: refreshes of it wait until git has applied it.
+    release?.();
+  }
+}
+
+async function runPlanned(channel: ssh2.ServerChannel, command: string, context: ExecContext, host: SessionHost, plan: PlannedSession['plan'], warning: string | undefined): Promise<void> {
+  const session = host.sessionId;
+  const settings = host.settings();
   if (warning !== undefined && plan.kind === 'git') channel.stderr.write(`pushgate: ${escapeControl(warning)}\n`);
   const shown = host.forceCommand !== undefined ? `${host.forceCommand} (forced; requested: ${command})` : command;
   if (plan.kind === 'refused') return refuseExec(channel, host, session, shown, plan);

@@ -13,6 +13,8 @@ export interface PlannedSession {
   plan: GitPlan | QueuePlan | Refusal;
   /** A line for the client's stderr (the mirror is served stale). */
   warning?: string;
+  /** For a push to a mirror: call once git has exited (mirror refreshes wait until then). */
+  release?: () => void;
 }
 
 export interface UpstreamPlanOptions extends PlanOptions {
@@ -38,6 +40,18 @@ export async function planSession(commandLine: string, identity: Identity, optio
     return { plan: { kind: 'refused', code: prepared.code, message: prepared.message, reason: prepared.reason, repository } };
   }
   // A mirror made just now: plan again, so it is resolved and checked like any repository.
-  if (prepared.created) plan = await planCommand(commandLine, identity, options);
-  return { plan, ...(prepared.warning !== undefined ? { warning: prepared.warning } : {}) };
+  if (prepared.created) {
+    try {
+      plan = await planCommand(commandLine, identity, options);
+    } catch (error) {
+      prepared.release?.();
+      throw error;
+    }
+  }
+  if (plan.kind !== 'git') prepared.release?.();
+  return {
+    plan,
+    ...(prepared.warning !== undefined ? { warning: prepared.warning } : {}),
+    ...(prepared.release !== undefined && plan.kind === 'git' ? { release: prepared.release } : {}),
+  };
 }

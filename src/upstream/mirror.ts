@@ -9,12 +9,23 @@
  *   <mirror>/pushgate-upstream            which upstream it mirrors (JSON; no URL, no credential)
  *   <mirror>/pushgate-upstream.fetched    its mtime: the last successful refresh
  *   <mirror>/pushgate-upstream.lock       held while a refresh runs (one per repository, across processes)
+ *   <mirror>/pushgate-upstream.pushes/    one file per push in flight (its owner's process); a refresh waits
+ *                                         until there is none
+ *
+ * Refreshes and pushes exclude each other: a push's hook forwards to the
+ * upstream before git moves the mirror's refs, so a fetch between the two
+ * would move a ref to the pushed value first, git's own update would then
+ * fail its old-value check, and a push that landed upstream would look
+ * failed. A push announces itself under the refresh lock (so it never
+ * starts during a fetch); a refresh, holding the lock (so no push starts
+ * meanwhile), waits until no push is in flight.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, unlink, utimes, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, dirname, join } from 'node:path';
-import { FileLock } from '../audit/lock.js';
+import { FileLock, ownerGone, ownerMark } from '../audit/lock.js';
 import { isGitError, runGit, runGitOrThrow } from '../git/index.js';
 import { installHooks } from '../hook/install.js';
 import { upstreamEnv } from './credentials.js';
@@ -25,6 +36,9 @@ import { redactBlock, redactLine } from './redact.js';
 export const MARKER_FILE = 'pushgate-upstream';
 const FETCHED_FILE = 'pushgate-upstream.fetched';
 const LOCK_FILE = 'pushgate-upstream.lock';
+const PUSHES_DIR = 'pushgate-upstream.pushes';
+/** How long a session's refresh waits for pushes in flight before serving the mirror as it is. */
+const PUSH_WAIT_MS = 15_000;
 
 /** Every upstream ref except the queue's namespace; `--prune` then never deletes the queue's refs either. */
 export const MIRROR_REFSPECS = ['+refs/*:refs/*', '^refs/pushgate/*'] as const;
@@ -140,30 +154,87 @@ export async function ensureMirror(target: UpstreamTarget, options: MirrorOption
 export interface RefreshResult {
   /** A fetch ran (here or in a process this one waited for). */
   refreshed: boolean;
+  /** No fetch: pushes to the repository were in flight for longer than a session waits (they move the mirror themselves). */
+  deferred?: boolean;
   durationMs: number;
+}
+
+async function lockRefresh(gitDir: string, target: UpstreamTarget): Promise<FileLock> {
+  const wait = target.upstream.timeout + 5000;
+  try {
+    return await FileLock.acquire(join(gitDir, LOCK_FILE), { staleMs: wait + 30_000, timeoutMs: wait });
+  } catch (error) {
+    throw new UpstreamError('upstream.unavailable', `another refresh of ${target.repository} from upstream ${target.upstream.name} did not finish in time (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** Pushes in flight; marks of processes that ended are removed. */
+async function pushesInFlight(gitDir: string): Promise<number> {
+  const dir = join(gitDir, PUSHES_DIR);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  let alive = 0;
+  for (const name of names) {
+    const path = join(dir, name);
+    const mark = await readFile(path, 'utf8').catch(() => undefined);
+    if (mark === undefined) continue;
+    if (ownerGone(mark)) await unlink(path).catch(() => undefined);
+    else alive++;
+  }
+  return alive;
+}
+
+/**
+ * Announces a push to the mirror: until the returned function is called
+ * (when git-receive-pack has exited), no refresh fetches into it. Waits
+ * for a refresh that is running.
+ */
+export async function beginPush(gitDir: string, target: UpstreamTarget): Promise<() => void> {
+  const lock = await lockRefresh(gitDir, target);
+  let path: string;
+  try {
+    const dir = join(gitDir, PUSHES_DIR);
+    await mkdir(dir, { recursive: true });
+    path = join(dir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+    await writeFile(path, ownerMark(), { mode: 0o600 });
+  } finally {
+    lock.release();
+  }
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    rmSync(path, { force: true });
+  };
 }
 
 /**
  * Brings the mirror up to date when it is older than the upstream's
  * fetchInterval (always with `force`). One refresh per repository at a time
  * across processes: the others wait for the lock, then find the mirror
- * fresh. Throws UpstreamError('upstream.unavailable') when the upstream
- * cannot be read; the mirror is then left as it was.
+ * fresh. A refresh waits for pushes in flight (see above): a session's up to
+ * PUSH_WAIT_MS, then it serves the mirror as it is; a forced one up to the
+ * upstream's timeout. Throws UpstreamError('upstream.unavailable') when the
+ * upstream cannot be read; the mirror is then left as it was.
  */
 export async function refreshMirror(gitDir: string, target: UpstreamTarget, options: { force?: boolean } = {}): Promise<RefreshResult> {
   const started = Date.now();
   const interval = target.upstream.fetchInterval;
   if (options.force !== true && mirrorAge(gitDir) < interval) return { refreshed: false, durationMs: 0 };
-  const wait = target.upstream.timeout + 5000;
-  let lock: FileLock;
-  try {
-    lock = await FileLock.acquire(join(gitDir, LOCK_FILE), { staleMs: wait + 30_000, timeoutMs: wait });
-  } catch (error) {
-    throw new UpstreamError('upstream.unavailable', `another refresh of ${target.repository} from upstream ${target.upstream.name} did not finish in time (${(error as Error).message.split('\n')[0]})`);
-  }
+  const lock = await lockRefresh(gitDir, target);
   try {
     // Someone else may have refreshed while this process waited.
     if (options.force !== true && mirrorAge(gitDir) <= Date.now() - started) return { refreshed: true, durationMs: Date.now() - started };
+    const pushWait = options.force === true ? target.upstream.timeout : Math.min(PUSH_WAIT_MS, target.upstream.timeout);
+    const deadline = Date.now() + pushWait;
+    while ((await pushesInFlight(gitDir)) > 0) {
+      if (Date.now() > deadline) return { refreshed: false, deferred: true, durationMs: Date.now() - started };
+      await sleep(25);
+    }
     await fetchInto(gitDir, target);
     await stamp(gitDir);
     return { refreshed: true, durationMs: Date.now() - started };

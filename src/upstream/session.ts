@@ -10,7 +10,7 @@ import type { PushgateConfig } from '../config/index.js';
 import { isUpstreamError } from './errors.js';
 import { refreshFailureEvent, reportRefresh } from './events.js';
 import { upstreamFor, type UpstreamTarget } from './match.js';
-import { ensureMirror, lastFetched, refreshMirror } from './mirror.js';
+import { beginPush, ensureMirror, lastFetched, refreshMirror } from './mirror.js';
 
 export interface PrepareOptions {
   config: Pick<PushgateConfig, 'upstreams' | 'reposRoot' | 'configPath'>;
@@ -26,7 +26,8 @@ export interface PrepareOptions {
 
 export type SessionPreparation =
   | { kind: 'none' }
-  | { kind: 'ready'; gitDir: string; created: boolean; warning?: string }
+  /** `release`, for a push: call it when git-receive-pack has exited (refreshes wait until then). */
+  | { kind: 'ready'; gitDir: string; created: boolean; warning?: string; release?: () => void }
   | { kind: 'refused'; code: string; message: string; reason: string };
 
 function refused(code: string, message: string, reason: string): SessionPreparation {
@@ -52,7 +53,7 @@ export async function prepareSession(options: PrepareOptions): Promise<SessionPr
     try {
       const gitDir = await ensureMirror(target, { reposRoot: options.config.reposRoot, configPath: options.config.configPath });
       reportRefresh({ upstream: target.upstream.name, repository: target.repository, gitDir, ok: true, durationMs: Date.now() - started });
-      return { kind: 'ready', gitDir, created: true };
+      return await announced({ kind: 'ready', gitDir, created: true });
     } catch (error) {
       const message = (error as Error).message;
       failed(message);
@@ -63,7 +64,6 @@ export async function prepareSession(options: PrepareOptions): Promise<SessionPr
   try {
     const result = await refreshMirror(gitDir, target);
     if (result.refreshed) reportRefresh({ upstream: target.upstream.name, repository: target.repository, gitDir, ok: true, durationMs: result.durationMs });
-    return { kind: 'ready', gitDir, created: false };
   } catch (error) {
     const message = (error as Error).message;
     failed(message);
@@ -71,5 +71,17 @@ export async function prepareSession(options: PrepareOptions): Promise<SessionPr
     const fetched = lastFetched(gitDir);
     if (!target.upstream.serveStale || fetched === undefined) return refused('upstream.unavailable', `${unreachable}; try again later`, message);
     return { kind: 'ready', gitDir, created: false, warning: `warning: ${unreachable}; serving the last copy of ${options.repository}, fetched ${fetched.toISOString()}` };
+  }
+  return announced({ kind: 'ready', gitDir, created: false });
+
+  /** A push is announced to the mirror, so that no refresh runs until git-receive-pack has applied it. */
+  async function announced(ready: Extract<SessionPreparation, { kind: 'ready' }>): Promise<SessionPreparation> {
+    if (!options.write) return ready;
+    try {
+      return { ...ready, release: await beginPush(ready.gitDir, target!) };
+    } catch (error) {
+      const message = (error as Error).message;
+      return refused('upstream.busy', `repository ${options.repository} is being refreshed from upstream ${target!.upstream.name} and it takes too long; try again later`, message);
+    }
   }
 }

@@ -32,6 +32,7 @@ import { join } from 'node:path';
 import { Rng, awsKeyId, awsSecret } from '../scan/fixtures.js';
 import { SshUser, sleep, startGateway, type Gateway } from '../gateway/harness.js';
 import { ALICE, queue } from '../queue/helpers.js';
+import { scrapeUntil, valueOf } from '../metrics/scrape.js';
 import { tempDir } from './tools.js';
 
 export interface UpstreamFixture {
@@ -247,6 +248,19 @@ export async function upstreamScenarios(t: Tap, fixture: UpstreamFixture): Promi
     await gateway.waitForAudit((l) => l.type === 'upstream.forward' && l.repository === 'held/down' && l.result === 'unavailable');
     await fixture.start();
     t.same(await upstreamRefs('held/down'), heldBefore, 'and nothing upstream');
+  });
+
+  await t.test(`${label}: /metrics counts forwards by result, refresh latency and mirror staleness`, async (t) => {
+    const forwards = (result: string) => (s: Parameters<typeof valueOf>[0]): number => valueOf(s, 'pushgate_upstream_forwards_total', { upstream: 'up', result });
+    const { samples, text } = await scrapeUntil(gateway.httpUrl, (s) => forwards('accepted')(s) >= 1 && forwards('rejected')(s) >= 1
+      && valueOf(s, 'pushgate_upstream_forwards_total', { upstream: 'up-held', result: 'unavailable' }) >= 1);
+    t.ok(forwards('accepted')(samples) >= 2, 'accepted forwards (pushes and an approval) counted');
+    t.ok(forwards('rejected')(samples) >= 1, 'the upstream hook\'s refusal counted');
+    t.ok(valueOf(samples, 'pushgate_upstream_forwards_total', { upstream: 'up-held', result: 'unavailable' }) >= 1, 'the forward to a stopped upstream counted');
+    t.ok(valueOf(samples, 'pushgate_upstream_refresh_duration_seconds_count', { upstream: 'up', result: 'ok' }) >= 1, 'refreshes timed');
+    t.ok(valueOf(samples, 'pushgate_upstream_refresh_duration_seconds_count', { upstream: 'up', result: 'error' }) >= 1, 'failed refreshes timed apart');
+    t.ok(samples.some((s) => s.name === 'pushgate_upstream_mirror_age_seconds' && s.labels.upstream === 'up' && s.value >= 0), 'the oldest mirror\'s age per upstream');
+    t.notMatch(text, /pushgate_upstream_\w+\{[^}]*(team\/|held\/|agent-)/, 'no repository or principal in a label');
   });
 
   return gateway;
