@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { BLOCKING_LIMIT, ran, run, tempDir, type Ran } from '../helpers/tools.js';
 import { startGitoliteUpstream } from '../helpers/upstream-gitolite.js';
-import { makeTestCa, startHttpsUpstream } from '../helpers/upstream-https.js';
+import { makeTestCa, startHttpsUpstream, tokenFileHelper } from '../helpers/upstream-https.js';
 import type { DirectClone, UpstreamServer } from '../helpers/upstream-server.js';
 
 
@@ -147,7 +147,7 @@ t.test('git http-backend behind nginx, TLS from a test CA, basic auth with a tok
     const before = https.repos.refs('team/app');
     const dir = tempDir(t, 'pushgate-wrong-token-');
     writeFileSync(join(dir, 'token'), 'not-the-token\n');
-    const env = { ...pushgateEnv, GIT_CONFIG_VALUE_1: `!f() { test "$1" = get || exit 0; echo username=${https.username}; printf 'password=%s\\n' "$(cat '${join(dir, 'token')}')"; }; f` };
+    const env = { ...pushgateEnv, GIT_CONFIG_VALUE_1: tokenFileHelper(https.username, join(dir, 'token')) };
     const refused = git(['ls-remote', https.url('team/app')], env);
     t.not(refused.status, 0);
     t.match(refused.stderr, /Authentication failed/);
