@@ -22,6 +22,10 @@ systemd-analyze  systemd          # install.sh'"'"'s unit is verified
 strace           strace           # the gateway path test traces the server
 chromium         chromium         # the review console browser tests (headless)
 jq               jq               # external policy checks: the shell example reads the push with jq
+git-shell        git              # upstream mode: an sshd + git-shell upstream
+gitolite         gitolite3        # upstream mode: a gitolite upstream behind sshd
+/usr/sbin/nginx  nginx            # upstream mode: the smart-HTTPS upstream
+/usr/sbin/fcgiwrap fcgiwrap       # upstream mode: runs git http-backend for nginx
 '
 
 missing_packages() {

@@ -64,6 +64,13 @@ export function upstreamEnv(upstream: UpstreamConfig, base: NodeJS.ProcessEnv = 
   env.GIT_TERMINAL_PROMPT = '0';
   env.GIT_SSH_COMMAND = sshCommand(upstream);
   env.GIT_SSH_VARIANT = 'ssh';
+  // git lets these variables override http.sslCAInfo / http.sslVerify: a CA bundle (or a
+  // verify switch) in pushgate's own environment must not replace the upstream's caFile.
+  delete env.GIT_SSL_NO_VERIFY;
+  if (upstream.caFile !== undefined) {
+    env.GIT_SSL_CAINFO = upstream.caFile;
+    delete env.GIT_SSL_CAPATH;
+  }
   const pairs = configPairs(upstream);
   env.GIT_CONFIG_COUNT = String(pairs.length);
   pairs.forEach(([key, value], index) => {
