@@ -30,8 +30,9 @@ export type SessionPreparation =
   | { kind: 'ready'; gitDir: string; created: boolean; warning?: string; release?: () => void }
   | { kind: 'refused'; code: string; message: string; reason: string };
 
+/** The message names its code, as a hook's finding would, so an agent can act on the same word. */
 function refused(code: string, message: string, reason: string): SessionPreparation {
-  return { kind: 'refused', code, message, reason };
+  return { kind: 'refused', code, message: `${message} (${code})`, reason };
 }
 
 export async function prepareSession(options: PrepareOptions): Promise<SessionPreparation> {

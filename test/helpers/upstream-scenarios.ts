@@ -232,6 +232,7 @@ export async function upstreamScenarios(t: Tap, fixture: UpstreamFixture): Promi
     const pushed = user.git(['push', 'origin', 'HEAD:main'], { cwd: down.dir });
     t.not(pushed.status, 0);
     t.match(pushed.stderr, /upstream up cannot be reached/, 'refused before git starts: the mirror could not be refreshed');
+    t.match(pushed.stderr, /\(upstream\.unavailable\)/, 'the refusal names its code');
     t.same(refsOf(mirror('team/down')), before, 'the mirror did not move alone');
 
     // held/** is fresh for an hour: the session does not refresh, the hook meets the stopped upstream.
