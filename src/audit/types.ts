@@ -22,7 +22,9 @@ export type AuditEventType =
   | 'server.start'
   | 'server.stop'
   | 'upstream.forward'
-  | 'upstream.refresh';
+  | 'upstream.refresh'
+  | 'console.login'
+  | 'console.logout';
 
 export interface AuditIdentity {
   principal: string;

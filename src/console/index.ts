@@ -320,10 +320,12 @@ export function createConsole(options: ConsoleOptions): ReviewConsole {
           const user = await loginFor(config).complete(callback, pending);
           const created = sessions.create(user);
           log.info?.(`console: ${user.principal} logged in`, { principal: user.principal, roles: user.roles, clientAddress: client.address });
+          void audit.record({ type: 'console.login', identity: { principal: user.principal, roles: user.roles, keyId: user.keyId, clientAddress: client.address }, result: 'ok' }).catch(() => undefined);
           redirect(response, config, BASE, { 'set-cookie': [clearLogin, setCookie(config, cookieName(config), created.id, Math.floor(config.console.sessionLifetime / 1000))] });
         } catch (error) {
           const message = error instanceof LoginError ? error.message : 'the login failed';
           log.warn(`console: login refused: ${message}`, { clientAddress: client.address });
+          void audit.record({ type: 'console.login', identity: { principal: '(unknown)', clientAddress: client.address }, result: 'refused', reason: message }).catch(() => undefined);
           sendHtml(response, config, 403, loginPage('The login was refused; an administrator can see why in the operator log.', pageContext(undefined)), { 'set-cookie': clearLogin });
         }
         return;
@@ -337,6 +339,7 @@ export function createConsole(options: ConsoleOptions): ReviewConsole {
         checkCsrf(request, config, current.session, form);
         sessions.destroy(current.id);
         log.info?.(`console: ${current.session.user.principal} logged out`, { principal: current.session.user.principal });
+        void audit.record({ type: 'console.logout', identity: { principal: current.session.user.principal, roles: current.session.user.roles, clientAddress: client.address }, result: 'ok' }).catch(() => undefined);
         const clear = setCookie(config, cookieName(config), '', 0);
         const end = await loginFor(config).endSessionUrl(new URL(`${BASE}login`, config.console.redirectUrl!).href).catch(() => undefined);
         if (end !== undefined) endSessionOrigin = end.origin;
