@@ -37,7 +37,8 @@ async function scanHistory(scanner: SecretScanner, repo: string, revs: readonly 
       if (event.kind === 'file') {
         if (event.status === 'deleted') continue;
         const named = scanner.scanPath(event.path);
-        if (named) results.push({ ...named, commit: event.commit });
+        // A name like `.env` counts only when the content could not be read as text; else the lines decide.
+        if (named && (named.decides !== 'unreadable' || event.binary)) results.push({ ...named, commit: event.commit });
       } else {
         for (const found of scanner.scanLine(event.path, event.line, event.text)) results.push({ ...found, commit: event.commit });
       }
@@ -71,10 +72,13 @@ function scanFiles(scanner: SecretScanner, paths: readonly string[]): ScanResult
     for (const file of files) {
       const shown = relative(process.cwd(), file) || file;
       const named = scanner.scanPath(shown);
-      if (named) results.push(named);
-      if (statSync(file).size > MAX_FILE_BYTES) continue;
-      const content = readFileSync(file);
-      if (content.subarray(0, 8000).includes(0)) continue;
+      if (named?.decides === 'always') results.push(named);
+      const content = statSync(file).size > MAX_FILE_BYTES ? null : readFileSync(file);
+      if (content === null || content.subarray(0, 8000).includes(0)) {
+        // A name like `.env` counts only when the content could not be read as text; else the lines decide.
+        if (named?.decides === 'unreadable') results.push(named);
+        continue;
+      }
       results.push(...scanner.scanText(shown, content.toString('utf8')));
     }
   }

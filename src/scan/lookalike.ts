@@ -36,7 +36,48 @@ export function isPlaceholder(value: string, loose = false): boolean {
   const lower = value.toLowerCase();
   for (const word of PLACEHOLDER_WORDS) if (lower.includes(word)) return true;
   if (loose && SHORT_PLACEHOLDER.test(value)) return true;
-  return fewDistinct(value, 3);
+  return fewDistinct(value, 3) || isSequential(value);
+}
+
+const KEYBOARD_ROWS = ['qwertyuiop', 'asdfghjkl', 'zxcvbnm', '1234567890'];
+
+/**
+ * Typed, not generated: most of the value is runs of three or more
+ * neighbouring characters — alphabet or digit order either way, case
+ * ignored (`abc123xyz`, `AbC123dEf456`, the SDK documentation keys built
+ * that way), or keyboard rows (`qwerty`, `asdf`). A random value of 16
+ * base62 characters has a run of three with probability under 1%, and
+ * runs covering half of it essentially never.
+ */
+export function isSequential(value: string): boolean {
+  const lower = value.toLowerCase();
+  const n = lower.length;
+  if (n < 6) return false;
+  const inRun = new Uint8Array(n);
+  const mark = (from: number, to: number): void => {
+    if (to - from >= 3) inRun.fill(1, from, to);
+  };
+  for (const step of [1, -1]) {
+    let from = 0;
+    for (let i = 1; i <= n; i++) {
+      if (i < n && lower.charCodeAt(i) - lower.charCodeAt(i - 1) === step && /[a-z0-9]/.test(lower[i]!)) continue;
+      mark(from, i);
+      from = i;
+    }
+  }
+  for (const row of KEYBOARD_ROWS) {
+    for (let i = 0; i + 4 <= n; i++) {
+      let len = 0;
+      const at = row.indexOf(lower.slice(i, i + 4));
+      if (at < 0) continue;
+      while (i + len < n && at + len < row.length && lower[i + len] === row[at + len]) len++;
+      mark(i, i + len);
+    }
+  }
+  let covered = 0;
+  for (let i = 0; i < n; i++) covered += inRun[i]!;
+  const alnum = lower.replace(/[^a-z0-9]/g, '').length;
+  return alnum > 0 && covered * 2 >= alnum;
 }
 
 function fewDistinct(value: string, limit: number): boolean {
@@ -91,6 +132,36 @@ export function isWordy(value: string): boolean {
   return true;
 }
 
+/**
+ * Words joined by separators (`keyword-operator`, `variable-2`,
+ * `string.quoted.double`, `my_app_prod`): a phrase, not a secret. At most
+ * two short numbers, every other part a word (see isWordy).
+ */
+export function isWordSequence(value: string): boolean {
+  const parts = value.split(/[-_.:/\\ ]+/).filter((part) => part !== '');
+  if (parts.length < 2) return false;
+  let numbers = 0;
+  let words = 0;
+  for (const part of parts) {
+    if (/^[0-9]{1,4}$/.test(part)) {
+      if (++numbers > 2) return false;
+    } else if (/^[A-Za-z][a-z]*$|^[A-Z]+$/.test(part) ? part.length <= 3 || VOWEL.test(part) : isWordy(part)) {
+      words++;
+    } else {
+      return false;
+    }
+  }
+  return words > 0;
+}
+
+/** `notify.ps1`, `app-config.prod.yaml`: a file name made of words and an extension. */
+function isFileName(value: string): boolean {
+  const dot = value.lastIndexOf('.');
+  if (dot <= 0 || !/^[a-z]{1,4}[0-9]?$/.test(value.slice(dot + 1))) return false;
+  const stem = value.slice(0, dot);
+  return isWordy(stem) || isWordSequence(stem) || /^[a-z]{1,12}$/.test(stem);
+}
+
 /** Placeholder words only (no shape checks): for user names and other short labels. */
 export function hasPlaceholderWord(value: string): boolean {
   const lower = value.toLowerCase();
@@ -116,6 +187,7 @@ export function isLooseLookalike(value: string): boolean {
   if (value.includes('://')) return true;
   if (isPath(value)) return true;
   if (isMemberAccess(value)) return true;
+  if (isWordSequence(value) || isFileName(value)) return true;
   const lower = value.toLowerCase();
   for (const word of WEAK_WORDS) if (lower.includes(word)) return true;
   if (!/[0-9]/.test(value)) {

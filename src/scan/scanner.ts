@@ -6,7 +6,8 @@ import { fingerprint } from './fingerprint.js';
 import { isLooseLookalike, isPlaceholder, isReference } from './lookalike.js';
 import { maskSecret } from './mask.js';
 import { Prefilter } from './prefilter.js';
-import { rules } from './rules.js';
+import { LineContext, type FollowKind } from './multiline.js';
+import { contextRules, rules } from './rules.js';
 import type { Confidence, MatchContext, ScanOptions, SecretFinding, SecretRule } from './types.js';
 
 const DEFAULT_ENTROPY = 3;
@@ -72,19 +73,57 @@ function overlaps(spans: readonly Span[], start: number, end: number, onlyExact 
 let prefilter: Prefilter | undefined;
 
 /**
+ * What the filter carries from one line to the next: a line that opens a
+ * value on the following lines (a PEM header, `<password>`, `password: |`,
+ * a Kubernetes `data:` section) lets the next line, or every more indented
+ * line and the one that ends them, through, so the scanner sees them.
+ */
+let carryNext = false;
+let carryIndent = -1;
+const OPENS_BLOCK = /(?:^|[\s"'])(?:data|stringData)\s*:\s*$|:\s*[|>][-+]?[0-9]?\s*$/;
+
+function leadingBlanks(buf: Uint8Array, start: number, end: number): number {
+  let i = start;
+  while (i < end && (buf[i] === 0x20 || buf[i] === 0x09)) i++;
+  return i - start;
+}
+
+/**
  * A cheap first look at a line's UTF-8 bytes: false means no scanner would
  * find anything in it, whatever the path or allowlist. Needs no scanner, so
- * it can run before the allowlist is known.
+ * it can run before the allowlist is known. Lines must come in order.
  */
 export function lineMayHoldSecret(buf: Uint8Array, start: number, end: number): boolean {
-  return sharedPrefilter().mayMatch(buf, start, end);
+  let pass = carryNext;
+  carryNext = false;
+  if (carryIndent >= 0) {
+    const indent = leadingBlanks(buf, start, end);
+    if (start + indent < end) {
+      pass = true;
+      if (indent <= carryIndent) carryIndent = -1;
+    }
+  }
+  if (!sharedPrefilter().mayMatch(buf, start, end)) return pass;
+  let last = end - 1;
+  while (last > start && (buf[last] === 0x20 || buf[last] === 0x09 || buf[last] === 0x0d)) last--;
+  const tail = buf[last];
+  // - > | : + " ' , and a digit (`|2`): a line that may open a value on the next lines.
+  if (tail === 0x2d || tail === 0x3e || tail === 0x7c || tail === 0x3a || tail === 0x2b || tail === 0x22 || tail === 0x27 || tail === 0x2c || (tail !== undefined && tail >= 0x30 && tail <= 0x39)) {
+    carryNext = true;
+    const text = Buffer.from(buf.buffer, buf.byteOffset + Math.max(start, last - 40), last + 1 - Math.max(start, last - 40)).toString('latin1');
+    if (OPENS_BLOCK.test(text)) carryIndent = leadingBlanks(buf, start, end);
+  }
+  return true;
 }
 
 /** The rules never change, so every scanner shares one automaton (building it is the costly part). */
 function sharedPrefilter(): Prefilter {
-  prefilter ??= new Prefilter(rules.map((rule) => rule.keywords));
+  prefilter ??= new Prefilter([...rules, ...contextRules].map((rule) => (rule.onEncodedRun === true ? null : rule.keywords)));
   return prefilter;
 }
+
+/** Asset names with a content hash (`ico-<32 hex>.png`, `app.<hash>.js`): the value is a file name. */
+const ASSET_AFTER = /^\.(?:png|jpe?g|gif|svg|ico|webp|avif|bmp|css|s[ac]ss|less|m?js|cjs|map|woff2?|ttf|otf|eot|html?|json|txt|xml|wasm|mp[34]|webm|pdf|zip|gz)\b/i;
 
 /**
  * Finds credentials in lines of text. One instance per allowlist; it keeps a
@@ -95,6 +134,10 @@ export class SecretScanner {
   private readonly compiled: CompiledRule[];
   private readonly prefilter: Prefilter;
   private readonly allowlist: CompiledAllowlist;
+  /** Rules tried on lines with a long base64/hex run instead of by keyword. */
+  private readonly onEncodedRun: number[];
+  private readonly context = new LineContext();
+  private readonly followRules: Record<FollowKind, CompiledRule>;
   private lastPath: string | undefined;
   private lastState: PathState = { skip: false, lockfile: false };
 
@@ -107,6 +150,11 @@ export class SecretScanner {
       confidence: rule.confidence ?? 'high',
     }));
     this.prefilter = sharedPrefilter();
+    this.onEncodedRun = rules.flatMap((rule, index) => (rule.onEncodedRun === true ? [index] : []));
+    const byId = (id: string): CompiledRule => this.compiled.find((c) => c.rule.id === id) ?? {
+      rule: contextRules.find((rule) => rule.id === id)!, regex: /(?!)/dg, entropy: 0, confidence: 'high',
+    };
+    this.followRules = { 'private-key': byId('secret.private-key'), value: byId('secret.generic-assignment'), kubernetes: byId('secret.kubernetes-secret') };
     this.allowlist = new CompiledAllowlist(options.allowlist);
   }
 
@@ -114,12 +162,23 @@ export class SecretScanner {
   scanLine(path: string, lineNo: number, text: string): SecretFinding[] {
     const state = this.pathState(path);
     if (state.skip) return [];
-    const { rules: candidates, encodedAt } = this.prefilter.run(text);
+    const followed = this.context.follow(path, lineNo, text);
+    const run = this.prefilter.run(text);
+    let candidates = run.rules;
+    const encodedAt = run.encodedAt;
     const decode = encodedAt >= 0 && !state.lockfile;
-    if (candidates.length === 0 && !decode) return [];
+    if (candidates.length > 0 || decode) this.context.opened(lineNo, text);
+    if (candidates.length === 0 && !decode && followed === null) return [];
+    if (candidates.length > 0 && candidates[candidates.length - 1]! >= this.compiled.length) candidates = candidates.filter((index) => index < this.compiled.length);
+    if (encodedAt >= 0 && this.onEncodedRun.length > 0) candidates = [...new Set([...candidates, ...this.onEncodedRun])].sort((a, b) => a - b);
 
     const claimed: Span[] = [];
     const hits: Hit[] = [];
+    if (followed !== null) {
+      const compiled = this.followRules[followed.kind];
+      claimed.push({ start: followed.start, end: followed.end, loose: false });
+      hits.push({ rule: compiled.rule, secret: text.slice(followed.start, followed.end), start: followed.start, end: followed.end, confidence: followed.kind === 'value' ? 'medium' : 'high' });
+    }
     this.match(text, candidates, state.lockfile, hits, claimed);
     if (decode) this.matchEncoded(text, encodedAt, hits, claimed);
     if (hits.length === 0) return [];
@@ -165,7 +224,10 @@ export class SecretScanner {
     return findings;
   }
 
-  /** A finding when the file's name alone says it holds a secret (`id_rsa`, `.env`, `*.p12`, …). */
+  /**
+   * A finding when the file's name says it holds a secret (`id_rsa`, `.env`,
+   * `*.p12`, …); its `decides` says whether the name alone decides.
+   */
   scanPath(path: string): SecretFinding | null {
     if (this.allowlist.allowsPath(path)) return null;
     const rule = matchFileRule(path);
@@ -183,6 +245,7 @@ export class SecretScanner {
       masked: '',
       fingerprint: print,
       inlineAllow: false,
+      decides: rule.decides,
       fix: rule.fix,
       confidence: rule.confidence,
     };
@@ -225,6 +288,7 @@ export class SecretScanner {
     if (compiled.entropy > 0 && shannonEntropy(secret) < compiled.entropy) return false;
     if (isPlaceholder(secret, loose)) return false;
     if (loose && (isReference(secret) || isLooseLookalike(secret))) return false;
+    if (!loose && context.line.charCodeAt(context.end) === 0x2e && ASSET_AFTER.test(context.line.slice(context.end, context.end + 8))) return false;
     return compiled.rule.validate?.(secret, context) ?? true;
   }
 
@@ -239,10 +303,19 @@ export class SecretScanner {
     for (const value of findEncoded(text, from)) {
       if (overlaps(claimed, value.start, value.end, true)) continue;
       const inner: Hit[] = [];
-      for (const line of value.decoded.split(/\r?\n/)) {
-        const { rules: candidates } = this.prefilter.run(line);
+      // The decoded text is a little file of its own: its lines follow each other (a PEM header, then its body).
+      const context = new LineContext();
+      value.decoded.split(/\r?\n/).forEach((line, index) => {
+        const followed = context.follow('', index + 1, line);
+        if (followed !== null) {
+          const rule = this.followRules[followed.kind];
+          inner.push({ rule: rule.rule, secret: line.slice(followed.start, followed.end), start: 0, end: 0, confidence: 'high' });
+        }
+        const { rules: found } = this.prefilter.run(line);
+        const candidates = found.filter((index) => index < this.compiled.length);
+        if (found.length > 0) context.opened(index + 1, line);
         if (candidates.length > 0) this.match(line, candidates, false, inner, []);
-      }
+      });
       const guessed = hits.filter((hit) => hit.start < value.end && value.start < hit.end);
       if (inner.length === 0 && (guessed.length === 0 || plausibleDecodedSecret(value.decoded))) continue;
       for (const hit of guessed) hits.splice(hits.indexOf(hit), 1);
