@@ -159,6 +159,9 @@ function isFileName(value: string): boolean {
   const dot = value.lastIndexOf('.');
   if (dot <= 0 || !/^[a-z]{1,4}[0-9]?$/.test(value.slice(dot + 1))) return false;
   const stem = value.slice(0, dot);
+  // `ico-<32 hex>`, `app.3f9a1c2b`: words and a content hash (cache busting).
+  const hashed = /^(.*?)[-._]([0-9a-f]{8,64})$/.exec(stem);
+  if (hashed !== null && (hashed[1] === '' || isWordy(hashed[1]!) || isWordSequence(hashed[1]!))) return true;
   return isWordy(stem) || isWordSequence(stem) || /^[a-z]{1,12}$/.test(stem);
 }
 

@@ -16,6 +16,8 @@ export type FollowKind = 'private-key' | 'value' | 'kubernetes';
 
 export interface Followed {
   kind: FollowKind;
+  /** The lines around judged the value and found no secret (a Secret's `data:` value that decodes to a placeholder). */
+  quiet?: boolean;
   /** 0-based [start, end) of the value in the line. */
   start: number;
   end: number;
@@ -161,8 +163,9 @@ export class LineContext {
       if (decoded === null) return null;
       value = decoded;
     }
-    if (!plausibleStandaloneValue(value)) return null;
     const start = text.indexOf(raw, entry[1]!.length + entry[2]!.length);
+    // Judged here, on the decoded value: the generic rules must not judge the encoded text instead.
+    if (!plausibleStandaloneValue(value)) return encoded ? { kind: 'kubernetes', start, end: start + raw.length, quiet: true } : null;
     return { kind: 'kubernetes', start, end: start + raw.length };
   }
 }

@@ -46,8 +46,8 @@ const GENERIC_OPERATOR = String.raw`(?:={1,3}|:{1,3}=|[?+.]=|\|\|=|\?\?=|=>|<-|:
 const TYPE_ANNOTATION = String.raw`(?:\s{0,3}:\s{0,3}&?'?[A-Za-z][\w.<>\[\]?]{0,30}\s{0,3}(?==)|\s{1,3}[A-Za-z][\w.\[\]]{0,20}\s{0,3}(?==))?`;
 /** A value's opening: a quote, optionally with a string prefix (`r"`, `b'`, `@"`, `$"`), or nothing. */
 const VALUE_OPEN = String.raw`(?:[rRbBuUfF@$]{0,2}["'\x60])?`;
-/** A bare or quoted value: no quotes, spaces, backslashes or `;` (which ends a value in connection strings). */
-const VALUE = String.raw`[!#-&(-:<-\[\]-_a-~]{8,200}`;
+/** A bare or quoted value: no quotes, spaces, backslashes, `;` (which ends a value in connection strings) or `<` (which ends an element). */
+const VALUE = String.raw`[!#-&(-:=-\[\]-_a-~]{8,200}`;
 
 const PEM_MARK = '-'.repeat(5);
 const PRIVATE_KEY_HEADER = `${PEM_MARK}BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?${PEM_MARK}`;
@@ -994,8 +994,8 @@ export const rules: readonly SecretRule[] = [
   },
   {
     id: 'secret.generic-call',
-    title: 'Hard-coded secret passed with its name (define, setProperty, env default, key/value pair)',
-    regex: new RegExp(String.raw`(?:["'\x60](?<key>[\w.-]{0,40}${GENERIC_NAME}[\w.-]{0,40})["'\x60]\s{0,5}[,=]\s{0,5}|\b(?:key|name)\s{0,2}=\s{0,2}["'](?<key2>[\w.:-]{0,40}${GENERIC_NAME}[\w.:-]{0,40})["']\s{1,5}value\s{0,2}=\s{0,2})${VALUE_OPEN}(?<secret>${VALUE})`, 'i'),
+    title: 'Hard-coded secret passed with its name (define, setProperty, env default, key/value pair, `${VAR:-default}`)',
+    regex: new RegExp(String.raw`(?:["'\x60](?<key>[\w.-]{0,40}${GENERIC_NAME}[\w.-]{0,40})["'\x60]\s{0,5}[,=]\s{0,5}|(?:\benv|\bENV|environ|getenv|\$\{)[.\[]?["']?(?<key3>[\w.-]{0,40}${GENERIC_NAME}[\w.-]{0,40})["'\]]?\s{0,3}(?:\|\||\?\?|\bor\b|:?-|\?:)\s{0,3}|\b(?:key|name)\s{0,2}=\s{0,2}["'](?<key2>[\w.:-]{0,40}${GENERIC_NAME}[\w.:-]{0,40})["']\s{1,5}value\s{0,2}=\s{0,2})${VALUE_OPEN}(?<secret>${VALUE})`, 'i'),
     keywords: GENERIC_KEYWORDS,
     validate: namedValue,
     loose: true,

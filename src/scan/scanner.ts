@@ -174,7 +174,8 @@ export class SecretScanner {
 
     const claimed: Span[] = [];
     const hits: Hit[] = [];
-    if (followed !== null) {
+    if (followed?.quiet === true) claimed.push({ start: followed.start, end: followed.end, loose: true });
+    else if (followed !== null) {
       const compiled = this.followRules[followed.kind];
       claimed.push({ start: followed.start, end: followed.end, loose: false });
       hits.push({ rule: compiled.rule, secret: text.slice(followed.start, followed.end), start: followed.start, end: followed.end, confidence: followed.kind === 'value' ? 'medium' : 'high' });
@@ -307,7 +308,7 @@ export class SecretScanner {
       const context = new LineContext();
       value.decoded.split(/\r?\n/).forEach((line, index) => {
         const followed = context.follow('', index + 1, line);
-        if (followed !== null) {
+        if (followed !== null && followed.quiet !== true) {
           const rule = this.followRules[followed.kind];
           inner.push({ rule: rule.rule, secret: line.slice(followed.start, followed.end), start: 0, end: 0, confidence: 'high' });
         }

@@ -59,7 +59,7 @@ export function plausiblePassword(user: string, password: string): boolean {
   if (password.length < 4 || password === user || user.toLowerCase() === 'anonymous') return false;
   if (hasPlaceholderWord(user)) return false;
   if (DEFAULT_PASSWORDS.has(password.toLowerCase())) return false;
-  if (isPlaceholder(password, true) || isReference(password)) return false;
+  if (isPlaceholder(password, true) || isReference(password) || isLooseLookalike(password) || isWordy(password)) return false;
   return !/^\*+$|^\$|^%[0-9A-F]{2}$/i.test(password);
 }
 
@@ -158,6 +158,9 @@ export function plausibleValue(secret: string, line: string, start: number, end:
   const open = line[start - 1] ?? '';
   if (open !== '' && QUOTES.includes(open)) {
     if (line[end] !== open) return false;
+  } else if (open === '>') {
+    // `<password>…</password>`: the element closes right after the value.
+    if (!line.startsWith('</', end)) return false;
   } else if (CODE_PUNCTUATION.test(secret) || secret.endsWith('.') || isWordy(secret) || EXPRESSION_CONTINUES.test(line.slice(end))) {
     return false;
   }
@@ -182,7 +185,7 @@ export function genericAssignment(secret: string, context: MatchContext): Verdic
  * `os.getenv("SECRET", "…")`, `{"password", "…"}`, `<add key="…" value="…">`.
  */
 export function namedValue(secret: string, context: MatchContext): Verdict {
-  if (!namesSecret(context.groups['key'] ?? context.groups['key2'] ?? '')) return false;
+  if (!namesSecret(context.groups['key'] ?? context.groups['key2'] ?? context.groups['key3'] ?? '')) return false;
   return plausibleValue(secret, context.line, context.start, context.end);
 }
 
