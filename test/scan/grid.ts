@@ -13,11 +13,15 @@ export interface Credential {
   /** A name a developer would give it, in words (`db password`), cased per context. */
   words: string[];
   value: string;
+  /** A look-alike only because of the name it has: meaningless where a context puts every value in a credential's place. */
+  byName?: boolean;
 }
 
 export interface Context {
   name: string;
   path: string;
+  /** The form itself says the value is a credential (`Password=`, `curl -u`, `Authorization:`), whatever the name. */
+  fixedName?: boolean;
   /** The lines of a file that hold `value` under `name` (words, to be cased by the context). */
   render(words: string[], value: string, rng: Rng): string[] | null;
 }
@@ -37,10 +41,11 @@ const plain = (value: string): boolean => /^[A-Za-z0-9+/=_.:-]+$/.test(value) &&
 const sq = (value: string): string | null => (value.includes("'") ? null : `'${value}'`);
 const dq = (value: string): string | null => (/["\\$`]/.test(value) ? null : `"${value}"`);
 
-function ctx(name: string, path: string, render: (w: string[], v: string, rng: Rng) => string | string[] | null): Context {
+function ctx(name: string, path: string, render: (w: string[], v: string, rng: Rng) => string | string[] | null, fixedName = false): Context {
   return {
     name,
     path,
+    fixedName,
     render: (w, v, rng) => {
       const out = render(w, v, rng);
       return out === null ? null : Array.isArray(out) ? out : [out];
@@ -72,7 +77,7 @@ export const contexts: Context[] = [
   ctx('java getOrDefault', 'src/main/java/Cfg.java', (w, v) => q(dq, (x) => `        String ${camel(w)} = env.getOrDefault("${upper(w)}", ${x});`)(v)),
   ctx('csharp var', 'src/Program.cs', (w, v) => q(dq, (x) => `        var ${camel(w)} = ${x};`)(v)),
   ctx('dotnet appSettings', 'Web.config', (w, v) => q(dq, (x) => `    <add key="${pascal(w)}" value=${x} />`)(v)),
-  ctx('connection string', 'appsettings.json', (w, v) => (/[;"'\s\\]/.test(v) || !w.includes('password') ? null : `    "Default": "Server=db.corp.internal;Database=app;User Id=svc_app;Password=${v};"`)),
+  ctx('connection string', 'appsettings.json', (w, v) => (/[;"'\s\\]/.test(v) || !w.includes('password') ? null : `    "Default": "Server=db.corp.internal;Database=app;User Id=svc_app;Password=${v};"`), true),
   ctx('php define', 'wp-config.php', (w, v) => q(sq, (x) => `define('${upper(w)}', ${x});`)(v)),
   ctx('php variable', 'lib/db.php', (w, v) => q(sq, (x) => `$${camel(w)} = ${x};`)(v)),
   ctx('php append', 'lib/conn.php', (w, v) => q(sq, (x) => `$${camel(w)} .= ${x};`)(v)),
@@ -101,14 +106,34 @@ export const contexts: Context[] = [
   ctx('dockerfile ENV with space', 'docker/Dockerfile', (w, v) => (plain(v) ? `ENV ${upper(w)} ${v}` : null)),
   ctx('cli long flag', 'scripts/deploy.sh', (w, v) => q(sq, (x) => `./bin/tool deploy --${kebab(w)} ${x} --region eu-west-1`)(v)),
   ctx('cli long flag with =', 'scripts/ci.sh', (w, v) => (plain(v) ? `tool sync --${kebab(w)}=${v}` : null)),
-  ctx('curl -u', 'scripts/api.sh', (w, v) => (/[:'\s]/.test(v) || !w.some((x) => /pass|pwd/.test(x)) ? null : `curl -fsS -u deploy:${v} https://ci.corp.internal/api/json`)),
-  ctx('sshpass -p', 'scripts/remote.sh', (w, v) => (/['\s]/.test(v) || !w.some((x) => /pass|pwd/.test(x)) ? null : `sshpass -p '${v}' ssh deploy@10.20.0.5 uptime`)),
-  ctx('mysql -p', 'scripts/backup.sh', (w, v) => (/['\s;&|]/.test(v) || !w.some((x) => /pass|pwd/.test(x)) ? null : `mysqldump -h db.corp.internal -u backup -p${v} app > app.sql`)),
-  ctx('curl Authorization header', 'scripts/call.sh', (w, v, rng) => (/['\s]/.test(v) || !w.some((x) => /token|key|secret/.test(x)) ? null : `curl -H 'Authorization: ${rng.pick(['Bearer', 'Token', 'token'])} ${v}' https://api.corp.internal/v1/me`)),
-  ctx('curl api-key header', 'scripts/search.sh', (w, v) => (/['\s]/.test(v) || !w.some((x) => /key|token/.test(x)) ? null : `curl -H 'X-Api-Key: ${v}' https://search.corp.internal/q`)),
-  ctx('url userinfo', 'config/remote.txt', (w, v) => (/[@:/\s'"#?]/.test(v) || !w.some((x) => /pass|pwd|token/.test(x)) ? null : `upstream = https://svc-sync:${v}@git.corp.internal/team/app.git`)),
+  ctx('curl -u', 'scripts/api.sh', (w, v) => (/[:'\s]/.test(v) || !w.some((x) => /pass|pwd/.test(x)) ? null : `curl -fsS -u deploy:${v} https://ci.corp.internal/api/json`), true),
+  ctx('sshpass -p', 'scripts/remote.sh', (w, v) => (/['\s]/.test(v) || !w.some((x) => /pass|pwd/.test(x)) ? null : `sshpass -p '${v}' ssh deploy@10.20.0.5 uptime`), true),
+  ctx('mysql -p', 'scripts/backup.sh', (w, v) => (/['\s;&|]/.test(v) || !w.some((x) => /pass|pwd/.test(x)) ? null : `mysqldump -h db.corp.internal -u backup -p${v} app > app.sql`), true),
+  ctx('curl Authorization header', 'scripts/call.sh', (w, v, rng) => (/['\s]/.test(v) || !w.some((x) => /token|key|secret/.test(x)) ? null : `curl -H 'Authorization: ${rng.pick(['Bearer', 'Token', 'token'])} ${v}' https://api.corp.internal/v1/me`), true),
+  ctx('curl api-key header', 'scripts/search.sh', (w, v) => (/['\s]/.test(v) || !w.some((x) => /key|token/.test(x)) ? null : `curl -H 'X-Api-Key: ${v}' https://search.corp.internal/q`), true),
+  ctx('url userinfo', 'config/remote.txt', (w, v) => (/[@:/\s'"#?]/.test(v) || !w.some((x) => /pass|pwd|token/.test(x)) ? null : `upstream = https://svc-sync:${v}@git.corp.internal/team/app.git`), true),
   ctx('kubernetes stringData', 'k8s/secret.yaml', (w, v) => (plain(v) ? ['apiVersion: v1', 'kind: Secret', 'stringData:', `  ${kebab(w)}: ${v}`] : null)),
   ctx('kubernetes data', 'k8s/secret-data.yaml', (w, v) => ['apiVersion: v1', 'data:', `  ${kebab(w)}: ${Buffer.from(v).toString('base64')}`, 'kind: Secret']),
+  ctx('powershell', 'scripts/setup.ps1', (w, v) => q(sq, (x) => `$${pascal(w)} = ${x}`)(v)),
+  ctx('powershell env', 'scripts/env.ps1', (w, v) => q(dq, (x) => `$env:${upper(w)} = ${x}`)(v)),
+  ctx('windows set', 'scripts/run.cmd', (w, v) => (plain(v) ? `set ${upper(w)}=${v}` : null)),
+  ctx('perl', 'lib/Config.pm', (w, v) => q(sq, (x) => `my $${snake(w)} = ${x};`)(v)),
+  ctx('perl hash', 'lib/Db.pm', (w, v) => q(sq, (x) => `    ${snake(w)} => ${x},`)(v)),
+  ctx('lua', 'conf/init.lua', (w, v) => q(dq, (x) => `local ${snake(w)} = ${x}`)(v)),
+  ctx('swift', 'App/Keys.swift', (w, v) => q(dq, (x) => `let ${camel(w)} = ${x}`)(v)),
+  ctx('c define', 'src/config.h', (w, v) => q(dq, (x) => `#define ${upper(w)} ${x}`)(v)),
+  ctx('r assignment', 'analysis/load.R', (w, v) => q(dq, (x) => `${snake(w)} <- ${x}`)(v)),
+  ctx('elixir keyword', 'config/prod.exs', (w, v) => q(dq, (x) => `  ${snake(w)}: ${x},`)(v)),
+  ctx('groovy', 'Jenkinsfile', (w, v) => q(sq, (x) => `def ${camel(w)} = ${x}`)(v)),
+  ctx('terraform', 'infra/main.tf', (w, v) => q(dq, (x) => `  ${snake(w)} = ${x}`)(v)),
+  ctx('docker run -e', 'scripts/start.sh', (w, v) => (plain(v) ? `docker run -d -e ${upper(w)}=${v} registry.corp.internal/app:1.4` : null)),
+  ctx('compose list', 'docker-compose.yml', (w, v) => (plain(v) ? `      - ${upper(w)}=${v}` : null)),
+  ctx('github actions env', '.github/workflows/ci.yml', (w, v) => (plain(v) ? `      ${upper(w)}: ${v}` : null)),
+  ctx('shell default expansion', 'bin/entry.sh', (w, v) => (plain(v) ? `: "\${${upper(w)}:=${v}}"` : null)),
+  ctx('shell :- default', 'bin/start.sh', (w, v) => (plain(v) ? `PW="\${${upper(w)}:-${v}}"` : null)),
+  ctx('python keyword argument', 'app/mail.py', (w, v) => q(sq, (x) => `client = Client(host="smtp.corp.internal", ${snake(w)}=${x})`)(v)),
+  ctx('javascript call option', 'src/mail.js', (w, v) => q(sq, (x) => `const client = createClient({ host: 'smtp.corp.internal', ${camel(w)}: ${x} });`)(v)),
+  ctx('netrc', '.netrc-ci', (w, v) => (plain(v) && w.some((x) => /pass/.test(x)) ? `machine git.corp.internal login deploy password ${v}` : null), true),
   ctx('markdown example command', 'docs/setup.md', (w, v) => (plain(v) ? `    ${upper(w)}=${v} npm start` : null)),
 ];
 
@@ -199,9 +224,15 @@ export function lookalikes(rng: Rng): Credential[] {
     { kind: 'file path', words: w(), value: rng.pick(['/run/secrets/db_password', './certs/client.key', '/etc/app/token.txt', 'secrets/api_key.txt']) },
     { kind: 'secret manager reference', words: w(), value: rng.pick(['vault:secret/data/app#password', 'op://Infra/db/password', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db']) },
     { kind: 'lower-case words', words: w(), value: rng.pick(['correcthorsebattery', 'notasecretatall', 'mysqlrootaccess']) },
-    { kind: 'cache-busting asset name', words: ['icon'], value: `ico-${rng.hex(32)}.png` },
-    { kind: 'hash under a non-secret name', words: ['commit', 'sha'], value: rng.hex(40) },
-    { kind: 'uuid under a non-secret name', words: ['request', 'id'], value: rng.uuid() },
+    { kind: 'cache-busting asset name', byName: true, words: ['icon'], value: `ico-${rng.hex(32)}.png` },
+    { kind: 'hash under a non-secret name', byName: true, words: ['commit', 'sha'], value: rng.hex(40) },
+    { kind: 'uuid under a non-secret name', byName: true, words: ['request', 'id'], value: rng.uuid() },
+    { kind: 'bcrypt hash', words: ['admin', 'password'], value: `$2b$12$${rng.str(53, ALNUM + './')}` },
+    { kind: 'digest under a hash name', byName: true, words: ['password', 'sha256'], value: rng.hex(64) },
+    { kind: 'token type', byName: true, words: ['token', 'type'], value: rng.pick(['Bearer', 'bearer', 'refresh_token', 'urn:ietf:params:oauth:token-type:jwt']) },
+    { kind: 'secret name, not value', byName: true, words: ['secret', 'name'], value: rng.pick(['db-credentials-prod', 'app-tls-cert', 'registry-pull-secret']) },
+    { kind: 'key id under a non-secret name', byName: true, words: ['key', 'id'], value: rng.hex(16) },
+    { kind: 'public key', words: ['public', 'key'], value: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${rng.str(43, B64)}` },
     { kind: 'pem header only', words: ['private', 'key', 'header'], value: pemBegin('RSA') },
     { kind: 'pem block without body', words: ['key', 'marker'], value: `${pemBegin('')}${pemLine('END', 'PRIV' + 'ATE KEY')}` },
   ];
