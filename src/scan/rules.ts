@@ -995,12 +995,22 @@ export const rules: readonly SecretRule[] = [
   {
     id: 'secret.generic-call',
     title: 'Hard-coded secret passed with its name (define, setProperty, env default, key/value pair, `${VAR:-default}`)',
-    regex: new RegExp(String.raw`(?:["'\x60](?<key>[\w.-]{0,40}${GENERIC_NAME}[\w.-]{0,40})["'\x60]\s{0,5}[,=]\s{0,5}|(?:\benv|\bENV|environ|getenv|\$\{)[.\[]?["']?(?<key3>[\w.-]{0,40}${GENERIC_NAME}[\w.-]{0,40})["'\]]?\s{0,3}(?:\|\||\?\?|\bor\b|:?-|\?:)\s{0,3}|\b(?:key|name)\s{0,2}=\s{0,2}["'](?<key2>[\w.:-]{0,40}${GENERIC_NAME}[\w.:-]{0,40})["']\s{1,5}value\s{0,2}=\s{0,2})${VALUE_OPEN}(?<secret>${VALUE})`, 'i'),
+    regex: new RegExp(String.raw`(?:["'\x60](?<key>[\w.-]{0,40}${GENERIC_NAME}[\w.-]{0,40})["'\x60]\s{0,5}[,=]\s{0,5}|(?:\benv|\bENV|environ|getenv)[.\[]?["']?(?<key3>[\w.-]{0,40}${GENERIC_NAME}[\w.-]{0,40})["'\]]?\s{0,3}(?:\|\||\?\?|\bor\b|:?-|\?:)\s{0,3}|\b(?:key|name)\s{0,2}=\s{0,2}["'](?<key2>[\w.:-]{0,40}${GENERIC_NAME}[\w.:-]{0,40})["']\s{1,5}value\s{0,2}=\s{0,2})${VALUE_OPEN}(?<secret>${VALUE})`, 'i'),
     keywords: GENERIC_KEYWORDS,
     validate: namedValue,
     loose: true,
     confidence: 'medium',
     fix: 'Move the value out of the code: read it from the environment or a secret store (without a hard-coded default), rotate it since it was committed, and remove it from the commits.',
+  },
+  {
+    id: 'secret.generic-call',
+    title: 'Hard-coded secret as the default of a secret-named variable (`${VAR:-default}`)',
+    regex: new RegExp(String.raw`\$\{(?<key>[\w.-]{0,40}${GENERIC_NAME}[\w.-]{0,40}):?[-=](?<secret>[^\s"'\x60{}$]{8,200})\}`, 'i'),
+    keywords: GENERIC_KEYWORDS,
+    validate: namedValue,
+    loose: true,
+    confidence: 'medium',
+    fix: 'Drop the hard-coded default: require the variable to be set from a secret store, rotate the value since it was committed, and remove it from the commits.',
   },
   {
     id: 'secret.generic-assignment',

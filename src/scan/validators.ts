@@ -107,6 +107,7 @@ const NON_SECRET_LAST = new Set([
   'callback', 'env', 'var', 'variable', 'ref', 'source', 'store', 'manager', 'helper', 'rotation',
   'min', 'max', 'minlength', 'maxlength', 'placeholder', 'hint', 'text', 'title', 'description', 'class',
   'style', 'column', 'table', 'param', 'keys', 'index', 'usage', 'location', 'region', 'limit',
+  'alg', 'algorithm', 'algorithms', 'enc', 'encoding', 'cipher', 'kid', 'digits', 'charset', 'alphabet',
 ]);
 const NON_SECRET_ANY = new Set(['public', 'publishable', 'hash', 'hashed', 'salt', 'test', 'example', 'sample', 'dummy', 'fake', 'mock', 'tokenizer']);
 
@@ -158,6 +159,8 @@ export function plausibleValue(secret: string, line: string, start: number, end:
   const open = line[start - 1] ?? '';
   if (open !== '' && QUOTES.includes(open)) {
     if (line[end] !== open) return false;
+  } else if ((open === '-' || open === '=') && line[end] === '}' && line.lastIndexOf('${', start) >= 0) {
+    // `${NAME:-value}`: the expansion closes right after the value.
   } else if (open === '>') {
     // `<password>…</password>`: the element closes right after the value.
     if (!line.startsWith('</', end)) return false;
