@@ -36,7 +36,7 @@ const PATHS = ['src/api/', 'src/components/', 'lib/', 'internal/server/', 'app/m
 const EXTENSIONS = ['.ts', '.tsx', '.js', '.py', '.go', '.rb', '.java', '.yaml', '.json', '.md', '.sh', '.env'];
 
 /** The benchmark's lines: path, text. */
-function generateLines(targetBytes: number): { lines: { path: string; text: string }[]; bytes: number } {
+export function generateLines(targetBytes: number): { lines: { path: string; text: string }[]; bytes: number } {
   const random = prng(42);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const str = (length: number, alphabet = ALNUM): string => {

@@ -40,43 +40,67 @@ export function isPlaceholder(value: string, loose = false): boolean {
 }
 
 const KEYBOARD_ROWS = ['qwertyuiop', 'asdfghjkl', 'zxcvbnm', '1234567890'];
+/** Each character's place on a keyboard row (row × 16 + column + 1), 0 for none; upper case folded. */
+const KEY_PLACE = new Uint8Array(128);
+KEYBOARD_ROWS.forEach((row, r) => {
+  for (let c = 0; c < row.length; c++) {
+    KEY_PLACE[row.charCodeAt(c)] = r * 16 + c + 1;
+    if (r < 3) KEY_PLACE[row.charCodeAt(c) - 32] = r * 16 + c + 1;
+  }
+});
+
+/** Lower-cased letter or digit code, or -1. */
+function folded(code: number): number {
+  if (code >= 65 && code <= 90) return code + 32;
+  return (code >= 97 && code <= 122) || (code >= 48 && code <= 57) ? code : -1;
+}
 
 /**
- * Typed, not generated: most of the value is runs of three or more
- * neighbouring characters — alphabet or digit order either way, case
- * ignored (`abc123xyz`, `AbC123dEf456`, the SDK documentation keys built
- * that way), or keyboard rows (`qwerty`, `asdf`). A random value of 16
- * base62 characters has a run of three with probability under 1%, and
- * runs covering half of it essentially never.
+ * Typed, not generated: at least half of the letters and digits are in
+ * runs of three or more neighbours — alphabet or digit order either way,
+ * case ignored (`abc123xyz`, `AbC123dEf456`, the SDK documentation keys
+ * built that way), or four or more along a keyboard row (`qwerty`,
+ * `asdf`). A random value of 16 base62 characters has a run of three with
+ * probability under 1%, and runs covering half of it essentially never.
+ * One pass, no allocation: it runs on every candidate value.
  */
 export function isSequential(value: string): boolean {
-  const lower = value.toLowerCase();
-  const n = lower.length;
+  const n = value.length;
   if (n < 6) return false;
-  const inRun = new Uint8Array(n);
-  const mark = (from: number, to: number): void => {
-    if (to - from >= 3) inRun.fill(1, from, to);
-  };
-  for (const step of [1, -1]) {
-    let from = 0;
-    for (let i = 1; i <= n; i++) {
-      if (i < n && lower.charCodeAt(i) - lower.charCodeAt(i - 1) === step && /[a-z0-9]/.test(lower[i]!)) continue;
-      mark(from, i);
-      from = i;
-    }
-  }
-  for (const row of KEYBOARD_ROWS) {
-    for (let i = 0; i + 4 <= n; i++) {
-      let len = 0;
-      const at = row.indexOf(lower.slice(i, i + 4));
-      if (at < 0) continue;
-      while (i + len < n && at + len < row.length && lower[i + len] === row[at + len]) len++;
-      mark(i, i + len);
-    }
-  }
+  let alnum = 0;
   let covered = 0;
-  for (let i = 0; i < n; i++) covered += inRun[i]!;
-  const alnum = lower.replace(/[^a-z0-9]/g, '').length;
+  // Current runs: ascending, descending, keyboard. Each holds its length.
+  let up = 0;
+  let down = 0;
+  let keys = 0;
+  let previous = -1;
+  let previousKey = 0;
+  let best = 0;
+  const settle = (): void => {
+    covered += best;
+    best = 0;
+  };
+  for (let i = 0; i <= n; i++) {
+    const code = i < n ? folded(value.charCodeAt(i)) : -1;
+    if (code < 0) {
+      if (previous >= 0) settle();
+      up = down = keys = 0;
+      previous = -1;
+      previousKey = 0;
+      continue;
+    }
+    alnum++;
+    const key = code < 128 ? KEY_PLACE[code]! : 0;
+    const continues = previous >= 0 && (code - previous === 1 || code - previous === -1 || (key !== 0 && key - previousKey === 1));
+    up = previous >= 0 && code - previous === 1 ? up + 1 : 1;
+    down = previous >= 0 && code - previous === -1 ? down + 1 : 1;
+    keys = key !== 0 && previousKey !== 0 && key - previousKey === 1 ? keys + 1 : 1;
+    if (!continues && previous >= 0) settle();
+    const longest = Math.max(up >= 3 ? up : 0, down >= 3 ? down : 0, keys >= 4 ? keys : 0);
+    if (longest > best) best = longest;
+    previous = code;
+    previousKey = key;
+  }
   return alnum > 0 && covered * 2 >= alnum;
 }
 

@@ -41,6 +41,7 @@ const BLOCK_OPEN = /^(\s*)(?:-\s+)?["']?([\w.-]{1,80})["']?\s*:\s*[|>][-+]?[0-9]
 /** Kubernetes Secret sections. */
 const SECTION_OPEN = /^(\s*)(data|stringData)\s*:\s*$/;
 const SECTION_ENTRY = /^(\s*)["']?([\w.-]{1,253})["']?\s*:\s*["']?([^\s"'#]{1,4000})["']?\s*(?:#.*)?$/;
+const OPENER_ENDS = '-"\'`,>|:+0123456789';
 const PEM_EXTRA_HEADER = /^\s*(?:Proc-Type|DEK-Info|Comment)\s*:|^\s*$/;
 const BASE64_BODY = /^[A-Za-z0-9+/]{40,}={0,2}$/;
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -102,8 +103,9 @@ export class LineContext {
   opened(lineNo: number, text: string): void {
     if (this.open?.kind === 'section' && this.open.line === lineNo) return;
     // Cheap first: every opener ends in one of these characters.
-    const last = text.trimEnd().slice(-1);
-    if (last === '' || !'-"\'`,>|:+0123456789'.includes(last)) return;
+    let end = text.length - 1;
+    while (end >= 0 && (text.charCodeAt(end) === 0x20 || text.charCodeAt(end) === 0x09)) end--;
+    if (end < 0 || !OPENER_ENDS.includes(text[end]!)) return;
     if (PEM_ALONE.test(text)) {
       this.open = { kind: 'pem', line: lineNo };
       return;

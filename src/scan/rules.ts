@@ -456,6 +456,7 @@ export const rules: readonly SecretRule[] = [
     regex: /(?<![A-Za-z0-9_.-])(?<secret>[MNO][A-Za-z0-9_-]{22,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38})(?![A-Za-z0-9_.-])/,
     keywords: [],
     onEncodedRun: true,
+    requires: ['.'],
     validate: discordBotToken,
     fix: revoke('Discord developer portal → Bot → Reset token'),
   },
@@ -509,6 +510,7 @@ export const rules: readonly SecretRule[] = [
     regex: /(?<![0-9])(?<secret>[0-9]{15,16}(?:\||%7C)[A-Za-z0-9_-]{27,40})(?![A-Za-z0-9_-])/,
     keywords: [],
     onEncodedRun: true,
+    requires: ['|', '%7C', '%7c'],
     fix: revoke('Meta for Developers → App settings → Basic → reset app secret'),
   },
 
@@ -805,6 +807,7 @@ export const rules: readonly SecretRule[] = [
     regex: /\b(?:AC|SK)[a-f0-9]{32}\b["'\x60]?[^A-Za-z0-9\n]{1,12}(?:[\w.-]{1,40}[^A-Za-z0-9\n]{1,8})?["'\x60]?(?<secret>[a-f0-9]{32})\b/,
     keywords: [],
     onEncodedRun: true,
+    requires: ['AC', 'SK'],
     validate: twilioPair,
     fix: revoke('Twilio console → Account → API keys & tokens'),
   },

@@ -72,6 +72,26 @@ function overlaps(spans: readonly Span[], start: number, end: number, onlyExact 
 
 let prefilter: Prefilter | undefined;
 
+/** Two ascending lists of rule indices as one, without duplicates. */
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = i < a.length ? a[i]! : Infinity;
+    const y = j < b.length ? b[j]! : Infinity;
+    if (x <= y) {
+      out.push(x);
+      i++;
+      if (x === y) j++;
+    } else {
+      out.push(y);
+      j++;
+    }
+  }
+  return out;
+}
+
 /**
  * What the filter carries from one line to the next: a line that opens a
  * value on the following lines (a PEM header, `<password>`, `password: |`,
@@ -170,7 +190,7 @@ export class SecretScanner {
     if (candidates.length > 0 || decode) this.context.opened(lineNo, text);
     if (candidates.length === 0 && !decode && followed === null) return [];
     if (candidates.length > 0 && candidates[candidates.length - 1]! >= this.compiled.length) candidates = candidates.filter((index) => index < this.compiled.length);
-    if (encodedAt >= 0 && this.onEncodedRun.length > 0) candidates = [...new Set([...candidates, ...this.onEncodedRun])].sort((a, b) => a - b);
+    if (encodedAt >= 0 && this.onEncodedRun.length > 0) candidates = mergeSorted(candidates, this.onEncodedRun);
 
     const claimed: Span[] = [];
     const hits: Hit[] = [];
@@ -264,6 +284,8 @@ export class SecretScanner {
     for (const index of ruleIndices) {
       const compiled = this.compiled[index]!;
       if (lockfile && compiled.rule.loose === true) continue;
+      const requires = compiled.rule.requires;
+      if (requires !== undefined && !requires.some((literal) => text.includes(literal))) continue;
       const regex = compiled.regex;
       regex.lastIndex = 0;
       let match: RegExpExecArray | null;

@@ -32,6 +32,8 @@ export interface SecretRule {
    * Needs empty `keywords`.
    */
   readonly onEncodedRun?: boolean;
+  /** Case-sensitive literals one of which a line must contain before the regex runs (a cheap guard for onEncodedRun rules). */
+  readonly requires?: readonly string[];
   /** Minimum Shannon entropy (bits per character) of the secret value; 3 when not given. */
   readonly entropy?: number;
   /** Structural check of the secret value (checksum, decodable JSON, …). */
