@@ -1,12 +1,16 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { diffEvents, GitError, runGit } from '../git/index.js';
-import { SecretScanner } from '../scan/index.js';
+import { lineMayHoldSecret, SecretScanner } from '../scan/index.js';
 import { CliError, EXIT_REFUSED } from './exit.js';
 import type { CommandResult } from './main.js';
 import { formatJson, formatSarif, formatText, type ScanResult } from './scan-report.js';
 import { packageVersion } from './version.js';
+
+/** Ranges of at least this many commits are diffed by two git processes when there are two CPUs (as the hook does). */
+const SPLIT_FROM_COMMITS = 16;
 
 /** Files larger than this are reported by name only, like the hook's size limit would. */
 const MAX_FILE_BYTES = 20 * 1024 * 1024;
@@ -32,7 +36,9 @@ async function scanHistory(scanner: SecretScanner, repo: string, revs: readonly 
   const gitDir = await gitDirOf(repo);
   const commits = await commitsToScan(gitDir, revs);
   const results: ScanResult[] = [];
-  for await (const batch of diffEvents(gitDir, commits)) {
+  // As the hook reads a push: the cheap first look drops lines no rule can match, two git processes for long ranges.
+  const processes = commits.length >= SPLIT_FROM_COMMITS && availableParallelism() >= 2 ? 2 : 1;
+  for await (const batch of diffEvents(gitDir, commits, undefined, { lineFilter: lineMayHoldSecret, processes })) {
     for (const event of batch) {
       if (event.kind === 'file') {
         if (event.status === 'deleted') continue;

@@ -96,8 +96,13 @@ function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
  * What the filter carries from one line to the next: a line that opens a
  * value on the following lines (a PEM header, `<password>`, `password: |`,
  * a Kubernetes `data:` section) lets the next line, or every more indented
- * line and the one that ends them, through, so the scanner sees them.
+ * line and the one that ends them, through, so the scanner sees them. The
+ * carry holds only for the line right after, in the same buffer (a diff's
+ * `\n+` or a blob's `\n` apart), so callers that filter several streams
+ * in turn (two diff processes) never pass it from one to another.
  */
+let carryBuf: Uint8Array | undefined;
+let carryEnd = -1;
 let carryNext = false;
 let carryIndent = -1;
 const OPENS_BLOCK = /(?:^|[\s"'])(?:data|stringData)\s*:\s*$|:\s*[|>][-+]?[0-9]?\s*$/;
@@ -111,18 +116,24 @@ function leadingBlanks(buf: Uint8Array, start: number, end: number): number {
 /**
  * A cheap first look at a line's UTF-8 bytes: false means no scanner would
  * find anything in it, whatever the path or allowlist. Needs no scanner, so
- * it can run before the allowlist is known. Lines must come in order.
+ * it can run before the allowlist is known. Lines of one text come in order.
  */
 export function lineMayHoldSecret(buf: Uint8Array, start: number, end: number): boolean {
-  let pass = carryNext;
+  const follows = buf === carryBuf && start > carryEnd && start - carryEnd <= 3;
+  let pass = follows && carryNext;
   carryNext = false;
+  if (!follows) carryIndent = -1;
   if (carryIndent >= 0) {
     const indent = leadingBlanks(buf, start, end);
     if (start + indent < end) {
       pass = true;
       if (indent <= carryIndent) carryIndent = -1;
+    } else {
+      pass = true;
     }
   }
+  carryBuf = buf;
+  carryEnd = end;
   if (!sharedPrefilter().mayMatch(buf, start, end)) return pass;
   let last = end - 1;
   while (last > start && (buf[last] === 0x20 || buf[last] === 0x09 || buf[last] === 0x0d)) last--;
@@ -130,7 +141,8 @@ export function lineMayHoldSecret(buf: Uint8Array, start: number, end: number): 
   // - > | : + " ' , and a digit (`|2`): a line that may open a value on the next lines.
   if (tail === 0x2d || tail === 0x3e || tail === 0x7c || tail === 0x3a || tail === 0x2b || tail === 0x22 || tail === 0x27 || tail === 0x2c || (tail !== undefined && tail >= 0x30 && tail <= 0x39)) {
     carryNext = true;
-    const text = Buffer.from(buf.buffer, buf.byteOffset + Math.max(start, last - 40), last + 1 - Math.max(start, last - 40)).toString('latin1');
+    const from = Math.max(start, last - 40);
+    const text = Buffer.from(buf.buffer, buf.byteOffset + from, last + 1 - from).toString('latin1');
     if (OPENS_BLOCK.test(text)) carryIndent = leadingBlanks(buf, start, end);
   }
   return true;

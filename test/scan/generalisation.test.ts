@@ -18,11 +18,16 @@ const MAX_FPR = 0.01;
 
 const scanner = new SecretScanner();
 
+/** The file's lines, filtered and scanned in order from one buffer, as the hook reads a blob or a diff. */
 function flags(path: string, lines: readonly string[]): string[] {
   const found: string[] = [];
+  const bytes = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+  let start = 0;
   lines.forEach((line, index) => {
-    const bytes = Buffer.from(line, 'utf8');
-    if (!lineMayHoldSecret(bytes, 0, bytes.length)) return;
+    const end = bytes.indexOf(0x0a, start);
+    const pass = lineMayHoldSecret(bytes, start, end);
+    start = end + 1;
+    if (!pass) return;
     for (const finding of scanner.scanLine(path, index + 1, line)) found.push(finding.ruleId);
   });
   return found;
