@@ -97,16 +97,18 @@ t.test('a private key is its header and body; a header named in code is none', a
   resetToRemote();
   work.commit('parser', { 'lib/pem.js': `export const isKey = (text) => text.startsWith('${pemBegin('RSA')}');\nexport const HEADER = "${pemBegin('')}";\n` });
   t.equal(work.push(['origin', 'main']).result?.decision, 'allow', 'code that names the header is allowed');
+  resetToRemote();
 });
 
 t.test('a Kubernetes Secret: values under data: are checked decoded', async (t) => {
   const secret = Buffer.from(rng.str(24)).toString('base64');
   const placeholder = Buffer.from('changeme').toString('base64');
-  work.commit('manifest', { 'k8s/db.yaml': `apiVersion: v1\ndata:\n  user: ${Buffer.from('app').toString('base64')}\n  pw: ${secret}\nkind: Secret\n` });
+  work.commit('manifest', { 'deploy/db-secret.yaml': `apiVersion: v1\ndata:\n  user: ${Buffer.from('app').toString('base64')}\n  pw: ${secret}\nkind: Secret\n` });
   expectDecision(t, work.push(['origin', 'main']), 'deny', 'secret.kubernetes-secret');
   resetToRemote();
-  work.commit('manifest', { 'k8s/dev.yaml': `apiVersion: v1\ndata:\n  pw: ${placeholder}\nkind: Secret\n` });
+  work.commit('manifest', { 'deploy/dev-secret.yaml': `apiVersion: v1\ndata:\n  pw: ${placeholder}\nkind: Secret\n` });
   t.equal(work.push(['origin', 'main']).result?.decision, 'allow', 'a placeholder, base64-encoded');
+  resetToRemote();
 });
 
 t.test('a .env name is reported; the content decides unless it cannot be read', async (t) => {
