@@ -154,8 +154,13 @@ function sharedPrefilter(): Prefilter {
   return prefilter;
 }
 
-/** Asset names with a content hash (`ico-<32 hex>.png`, `app.<hash>.js`): the value is a file name. */
-const ASSET_AFTER = /^\.(?:png|jpe?g|gif|svg|ico|webp|avif|bmp|css|s[ac]ss|less|m?js|cjs|map|woff2?|ttf|otf|eot|html?|json|txt|xml|wasm|mp[34]|webm|pdf|zip|gz)\b/i;
+/**
+ * Web asset names with a content hash (`ico-<32 hex>.png`, `app.<hash>.js`):
+ * a value that ends in lower-case hex and goes on with an asset extension is
+ * a file name. A token in a file name (`<token>.txt`, mixed case) still counts.
+ */
+const ASSET_AFTER = /^\.(?:png|jpe?g|gif|svg|ico|webp|avif|bmp|css|s[ac]ss|less|m?js|cjs|map|woff2?|ttf|otf|eot|wasm|mp[34]|webm)\b/i;
+const CONTENT_HASH_END = /^[^A-Z]*[0-9a-f]{16}$/;
 
 /**
  * Finds credentials in lines of text. One instance per allowlist; it keeps a
@@ -323,7 +328,7 @@ export class SecretScanner {
     if (compiled.entropy > 0 && shannonEntropy(secret) < compiled.entropy) return false;
     if (isPlaceholder(secret, loose)) return false;
     if (loose && (isReference(secret) || isLooseLookalike(secret))) return false;
-    if (!loose && context.line.charCodeAt(context.end) === 0x2e && ASSET_AFTER.test(context.line.slice(context.end, context.end + 8))) return false;
+    if (!loose && context.line.charCodeAt(context.end) === 0x2e && CONTENT_HASH_END.test(secret) && ASSET_AFTER.test(context.line.slice(context.end, context.end + 8))) return false;
     return compiled.rule.validate?.(secret, context) ?? true;
   }
 
