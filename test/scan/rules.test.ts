@@ -2,7 +2,7 @@ import t from 'tap';
 import { rules, SecretScanner } from '../../src/scan/index.js';
 import type { SecretFinding } from '../../src/scan/index.js';
 import { buildCorpus } from './corpus.js';
-import { B64, B64URL, jwt, pemBegin, pemLine, Rng } from './fixtures.js';
+import { B64, B64URL, gh, jwt, pemBegin, pemLine, Rng } from './fixtures.js';
 
 const scanner = new SecretScanner();
 const ids = (findings: SecretFinding[]): string[] => findings.map((finding) => finding.ruleId);
@@ -176,4 +176,42 @@ t.test('public and example values stay quiet', async (t) => {
   t.same(scan(`ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${rng.str(43, B64)} me@host`), []);
   t.same(scan(`aws_access_key_id = ${'AKIA' + 'IOSFODNN7' + 'EXAMPLE'}`), []);
   t.same(scan(`aws_secret_access_key = ${'wJalrXUtnFEMI/K7MDENG/bPxRfi' + 'CY' + 'EXAMPLEKEY'}`), []);
+});
+
+t.test('hashed asset names are file names; a token in a file name is not', async (t) => {
+  const rng = new Rng(11);
+  t.same(scan(`<link rel="icon" href="/static/ico-${rng.hex(32)}.png">`), [], 'cache-busting icon name');
+  t.same(scan(`import "./app.${rng.hex(20)}.js";`), []);
+  const token = gh(rng);
+  t.notSame(scanner.scanLine('x', 1, `docs/${token}.txt`).length, 0, 'mixed-case token before .txt');
+});
+
+t.test('values on the lines after their name', async (t) => {
+  const rng = new Rng(12);
+  const lines = (path: string, text: string[]): string[] => {
+    const fresh = new SecretScanner();
+    return text.flatMap((line, index) => ids(fresh.scanLine(path, index + 1, line)));
+  };
+  const value = rng.str(20);
+  t.same(lines('server.xml', ['  <dbPassword>', `    ${value}`, '  </dbPassword>']), ['secret.generic-assignment'], 'XML element value on the next line');
+  t.same(lines('server.xml', ['  <entry key="db.password">', `    ${value}`, '  </entry>']), ['secret.generic-assignment'], 'named element');
+  t.same(lines('values.yaml', ['api_token: |', `  ${value}`]), ['secret.generic-assignment'], 'YAML block scalar');
+  t.same(lines('values.yaml', ['api_token: |', '  changeme-later']), [], 'placeholder in a block scalar');
+  t.same(lines('server.xml', ['  <dbPassword>', '    ${DB_PASSWORD}', '  </dbPassword>']), [], 'reference on the next line');
+  t.same(lines('server.xml', ['  <description>', `    ${value}`, '  </description>']), [], 'not a secret name');
+  const encoded = Buffer.from(rng.str(20)).toString('base64');
+  t.same(lines('secret.yaml', ['data:', `  foo: ${encoded}`, 'kind: Secret']), ['secret.kubernetes-secret'], 'any key of a Secret');
+  t.same(lines('secret.yaml', ['data:', `  host: ${Buffer.from('db.corp.internal').toString('base64')}`]), [], 'a key that names no secret');
+  t.same(lines('secret.yaml', ['data:', `  foo: ${encoded}`, 'metadata:', `  foo: ${encoded}`]), ['secret.kubernetes-secret'], 'the section ends where the indentation does');
+  t.same(lines('cm.yaml', ['stringData:', `  token: ${rng.str(24)}`]), ['secret.kubernetes-secret'], 'stringData');
+});
+
+t.test('vendor formats found by structure, without a keyword nearby', async (t) => {
+  const rng = new Rng(13);
+  const snowflake = Buffer.from(rng.digits(18)).toString('base64').replace(/=+$/, '');
+  t.same(scan(`login("${snowflake}.${rng.str(6, B64URL)}.${rng.str(38, B64URL)}")`), ['secret.discord-bot-token']);
+  const notSnowflake = Buffer.from(rng.str(18)).toString('base64').replace(/=+$/, '');
+  t.same(scan(`x("M${notSnowflake.slice(1)}.${rng.str(6, B64URL)}.${rng.str(38, B64URL)}")`), [], 'the first part must decode to a user id');
+  t.same(scan(`Client("A${'C'}${rng.hex(32)}", "${rng.hex(32)}")`), ['secret.twilio-credential']);
+  t.same(scan(`creds = ["FQoGZXIvY${'XdzE'}${rng.str(200, B64)}"]`), ['secret.aws-session-token'], 'older STS prefix');
 });
