@@ -93,6 +93,8 @@ export interface LargePushResult {
   /** CPU time (user + system) of the hook and its git processes, and of `git log -p > /dev/null`; medians. */
   hookCpuMs: number;
   gitLogCpuMs: number;
+  /** `pushgate scan --repo <server> base..tip`: the CLI over the same range (diff lines). */
+  scanMs: number;
   decision: string;
   runs: number;
 }
@@ -117,6 +119,7 @@ export function benchLargePush(commits = 200, filesPerCommit = 5, linesPerFile =
     const logRuns: { ms: number; cpuMs: number }[] = [];
     const pipedRuns: number[] = [];
     const hookRuns: { ms: number; cpuMs: number }[] = [];
+    const scanRuns: number[] = [];
     let decision = '';
     for (let i = 0; i < runs; i++) {
       logRuns.push(measured('git', ['log', '-p', `${base}..${tip}`], { cwd: server }));
@@ -126,13 +129,16 @@ export function benchLargePush(commits = 200, filesPerCommit = 5, linesPerFile =
       });
       decision = /"decision":"(\w+)"/.exec(hook.stderr)?.[1] ?? `exit ${hook.status}`;
       hookRuns.push(hook);
+      const scan = measured(process.execPath, [PUSHGATE, 'scan', '--repo', server, '--format', 'json', `${base}..${tip}`], { cwd: server });
+      if (scan.status !== 0 && scan.status !== 1) throw new Error(`pushgate scan failed: ${scan.stderr}`);
+      scanRuns.push(scan.ms);
     }
     const hookMs = median(hookRuns.map((r) => r.ms));
     const gitLogMs = median(logRuns.map((r) => r.ms));
     const gitLogPipedMs = median(pipedRuns);
     return {
       diffBytes, commits, hookMs, gitLogMs, gitLogPipedMs, ratio: hookMs / gitLogMs, ratioPiped: hookMs / gitLogPipedMs,
-      hookCpuMs: median(hookRuns.map((r) => r.cpuMs)), gitLogCpuMs: median(logRuns.map((r) => r.cpuMs)), decision, runs,
+      hookCpuMs: median(hookRuns.map((r) => r.cpuMs)), gitLogCpuMs: median(logRuns.map((r) => r.cpuMs)), scanMs: median(scanRuns), decision, runs,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,10 +1,12 @@
 import { benchTransport } from './gateway.js';
 import { benchLargePush, benchSmallPush } from './hook.js';
+import { benchScanCli } from './scan.js';
 
 /**
  * `npm run bench`: every benchmark against its real baseline in the same
  * run, printed as a Markdown table (copied into bench/README.md).
  * `npm run bench -- hook`: the pre-receive hook's benchmarks only.
+ * `npm run bench -- scan`: the scanner against secretlint only.
  */
 async function main(): Promise<void> {
   const rows: string[] = ['| benchmark | pushgate | baseline | ratio / difference | target |', '|---|---|---|---|---|'];
@@ -12,6 +14,18 @@ async function main(): Promise<void> {
     rows.push(row);
     process.stderr.write(`${row}\n`);
   };
+  const scanRows = async (): Promise<void> => {
+    const cli = await benchScanCli();
+    const mb = (cli.bytes / 1e6).toFixed(0);
+    print(`| \`pushgate scan --files\` over ${mb} MB in ${cli.files} files, median of ${cli.runs} | ${(cli.pushgateMs / 1000).toFixed(2)} s, ${(cli.bytes / 1e6 / (cli.pushgateMs / 1000)).toFixed(1)} MB/s | ${(cli.secretlintMs / 1000).toFixed(2)} s, ${(cli.bytes / 1e6 / (cli.secretlintMs / 1000)).toFixed(1)} MB/s (secretlint ${cli.secretlintVersion}, recommended preset) | ${(cli.pushgateMs / cli.secretlintMs).toFixed(2)}× the time | ≤ 1× |`);
+    print(`| the same, CPU time (user + system) | ${(cli.pushgateCpuMs / 1000).toFixed(2)} s | ${(cli.secretlintCpuMs / 1000).toFixed(2)} s (secretlint) | ${(cli.pushgateCpuMs / cli.secretlintCpuMs).toFixed(2)}× | |`);
+    print(`| the same files: findings (credentials planted: ${cli.planted}) | ${cli.pushgateFindings} | ${cli.secretlintFindings} (secretlint) | | |`);
+  };
+  if (process.argv[2] === 'scan') {
+    await scanRows();
+    process.stdout.write(`${rows.join('\n')}\n`);
+    return;
+  }
   const small = benchSmallPush();
   print(`| one-commit, five-file push, median of ${small.runs} | ${small.withHookMs.toFixed(1)} ms | ${small.withoutHookMs.toFixed(1)} ms (no hook) | +${small.addedMs.toFixed(1)} ms | ≤ 150 ms added |`);
   print(`| the same, CPU time (user + system) of the whole push | ${small.withHookCpuMs.toFixed(0)} ms | ${small.withoutHookCpuMs.toFixed(0)} ms (no hook) | +${small.addedCpuMs.toFixed(0)} ms | |`);
@@ -20,11 +34,13 @@ async function main(): Promise<void> {
   print(`| pre-receive over ${(large.diffBytes / 1e6).toFixed(0)} MB of diff (${large.commits} commits), median of ${large.runs} | ${(large.hookMs / 1000).toFixed(2)} s | ${(large.gitLogMs / 1000).toFixed(2)} s (\`git log -p\`) | ${large.ratio.toFixed(2)}× | ≤ 1.3× |`);
   print(`| the same, against \`git log -p | wc -c\` (output read through a pipe) | ${(large.hookMs / 1000).toFixed(2)} s | ${(large.gitLogPipedMs / 1000).toFixed(2)} s | ${large.ratioPiped.toFixed(2)}× | ≤ 1.3× |`);
   print(`| the same, CPU time (user + system, git processes included) | ${(large.hookCpuMs / 1000).toFixed(2)} s | ${(large.gitLogCpuMs / 1000).toFixed(2)} s (\`git log -p\`) | ${(large.hookCpuMs / large.gitLogCpuMs).toFixed(2)}× | |`);
+  print(`| \`pushgate scan\` (CLI) over the same range | ${(large.scanMs / 1000).toFixed(2)} s | ${(large.gitLogMs / 1000).toFixed(2)} s (\`git log -p\`) | ${(large.scanMs / large.gitLogMs).toFixed(2)}× | ≤ 1.2× |`);
   print(`| scan throughput over the same diff | ${(large.diffBytes / 1e6 / (large.hookMs / 1000)).toFixed(0)} MB/s | ${(large.diffBytes / 1e6 / (large.gitLogMs / 1000)).toFixed(0)} MB/s (\`git log -p\`) | | |`);
   if (process.argv[2] === 'hook') {
     process.stdout.write(`${rows.join('\n')}\n`);
     return;
   }
+  await scanRows();
   const transport = await benchTransport({ log: (line) => process.stderr.write(`transport: ${line}\n`) });
   const mb = (transport.packBytes / 1e6).toFixed(0);
   const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;

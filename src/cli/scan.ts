@@ -1,12 +1,16 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { diffEvents, GitError, runGit } from '../git/index.js';
-import { SecretScanner } from '../scan/index.js';
+import { lineMayHoldSecret, SecretScanner } from '../scan/index.js';
 import { CliError, EXIT_REFUSED } from './exit.js';
 import type { CommandResult } from './main.js';
 import { formatJson, formatSarif, formatText, type ScanResult } from './scan-report.js';
 import { packageVersion } from './version.js';
+
+/** Ranges of at least this many commits are diffed by two git processes when there are two CPUs (as the hook does). */
+const SPLIT_FROM_COMMITS = 16;
 
 /** Files larger than this are reported by name only, like the hook's size limit would. */
 const MAX_FILE_BYTES = 20 * 1024 * 1024;
@@ -32,12 +36,15 @@ async function scanHistory(scanner: SecretScanner, repo: string, revs: readonly 
   const gitDir = await gitDirOf(repo);
   const commits = await commitsToScan(gitDir, revs);
   const results: ScanResult[] = [];
-  for await (const batch of diffEvents(gitDir, commits)) {
+  // As the hook reads a push: the cheap first look drops lines no rule can match, two git processes for long ranges.
+  const processes = commits.length >= SPLIT_FROM_COMMITS && availableParallelism() >= 2 ? 2 : 1;
+  for await (const batch of diffEvents(gitDir, commits, undefined, { lineFilter: lineMayHoldSecret, processes })) {
     for (const event of batch) {
       if (event.kind === 'file') {
         if (event.status === 'deleted') continue;
         const named = scanner.scanPath(event.path);
-        if (named) results.push({ ...named, commit: event.commit });
+        // A name like `.env` counts only when the content could not be read as text; else the lines decide.
+        if (named && (named.decides !== 'unreadable' || event.binary)) results.push({ ...named, commit: event.commit });
       } else {
         for (const found of scanner.scanLine(event.path, event.line, event.text)) results.push({ ...found, commit: event.commit });
       }
@@ -71,10 +78,13 @@ function scanFiles(scanner: SecretScanner, paths: readonly string[]): ScanResult
     for (const file of files) {
       const shown = relative(process.cwd(), file) || file;
       const named = scanner.scanPath(shown);
-      if (named) results.push(named);
-      if (statSync(file).size > MAX_FILE_BYTES) continue;
-      const content = readFileSync(file);
-      if (content.subarray(0, 8000).includes(0)) continue;
+      if (named?.decides === 'always') results.push(named);
+      const content = statSync(file).size > MAX_FILE_BYTES ? null : readFileSync(file);
+      if (content === null || content.subarray(0, 8000).includes(0)) {
+        // A name like `.env` counts only when the content could not be read as text; else the lines decide.
+        if (named?.decides === 'unreadable') results.push(named);
+        continue;
+      }
       results.push(...scanner.scanText(shown, content.toString('utf8')));
     }
   }

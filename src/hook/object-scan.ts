@@ -101,7 +101,8 @@ export async function checkUnshownBlobs(objects: readonly NewObject[], ctx: Obje
 function blobRules(object: NewObject, ctx: ObjectCheck): void {
   const source = blobSource(object, ctx);
   const commit = ctx.diffedBinary.get(object.oid)?.commit ?? '';
-  if (!source.pseudo) ctx.check.file({ commit, path: source.path, status: 'added' });
+  // Not shown as text by the diff: a name that only reports (`.env`) decides here.
+  if (!source.pseudo) ctx.check.file({ commit, path: source.path, status: 'added', binary: true });
   ctx.check.blob(source.path, commit, object.size);
 }
 

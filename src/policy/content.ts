@@ -92,7 +92,7 @@ export class ContentChecker {
    * a pushed tree). Returns whether its added lines are scanned, so that the
    * caller knows which blobs still need reading whole.
    */
-  file(event: Pick<FileEvent, 'commit' | 'path' | 'status'>): boolean {
+  file(event: Pick<FileEvent, 'commit' | 'path' | 'status'> & { binary?: boolean }): boolean {
     this.changed.add(event.path);
     if (event.status === 'deleted') {
       this.deleted.add(event.path);
@@ -113,7 +113,8 @@ export class ContentChecker {
     }
     if (!this.scansPath(event.path)) return false;
     const named = this.scanner.scanPath(event.path);
-    if (named) this.secret(named, event.commit, SECRET_FILE_FIX);
+    // A name like `.env` is reported; it decides only when no line of the content could be read.
+    if (named) this.secret(named, event.commit, SECRET_FILE_FIX, undefined, named.decides === 'unreadable' && event.binary !== true ? 'audit' : 'enforce');
     this.name(event.path, event.commit);
     return true;
   }
@@ -143,10 +144,18 @@ export class ContentChecker {
     for (const found of this.scanner.scanLine(event.path, event.line, event.text)) this.secret(found, event.commit);
   }
 
-  private secret(found: SecretFinding, commit: string, fix = found.fix, where?: string): void {
+  private secret(found: SecretFinding, commit: string, fix = found.fix, where?: string, mode: 'audit' | 'enforce' = 'enforce'): void {
     const notes = [...(where ? [where] : []), ...(found.encoded ? [`found ${found.encoded}-encoded`] : [])];
-    this.add(`${found.ruleId}\0${found.fingerprint}\0${found.path}`, {
-      ruleId: found.ruleId, title: found.title, action: this.policy.secrets.action, mode: 'enforce', ...(commit ? { commit } : {}), path: found.path,
+    if (mode === 'audit') notes.push('reported for its name; the content rules decide');
+    const key = `${found.ruleId}\0${found.fingerprint}\0${found.path}`;
+    // The same name seen again where its content could not be read: now it decides.
+    const earlier = mode === 'enforce' && this.seen.has(key) ? this.findings.find((f) => f.mode === 'audit' && f.ruleId === found.ruleId && f.fingerprint === found.fingerprint && f.path === found.path) : undefined;
+    if (earlier !== undefined) {
+      earlier.mode = 'enforce';
+      delete earlier.note;
+    }
+    this.add(key, {
+      ruleId: found.ruleId, title: found.title, action: this.policy.secrets.action, mode, ...(commit ? { commit } : {}), path: found.path,
       ...(found.line > 0 ? { line: found.line } : {}), excerpt: found.masked, fingerprint: found.fingerprint, fix,
       ...(notes.length > 0 ? { note: notes.join('; ') } : {}), inlineAllow: found.inlineAllow,
     });

@@ -1,5 +1,5 @@
 import type { PushgateConfig } from '../config/index.js';
-import { rules as secretRules } from '../scan/index.js';
+import { contextRules, rules as secretRules } from '../scan/index.js';
 import { ALLOWLIST_CHANGE_RULE } from './allowlist.js';
 import { LIMIT_RULES } from './content.js';
 import { INCOMPLETE_RULE } from './decide.js';
@@ -19,6 +19,7 @@ export function knownRuleIds(config: PushgateConfig): string[] {
     ...Object.values(LIMIT_RULES).map((r) => r.id),
     ...config.policy.paths.map((group) => `path.${group.name}`),
     ...secretRules.map((r) => r.id),
+    ...contextRules.map((r) => r.id),
     'secret.file-name',
     INCOMPLETE_RULE.id,
     ALLOWLIST_CHANGE_RULE.id,

@@ -2,9 +2,10 @@ import { normalisePath } from './allowlist.js';
 import type { Confidence } from './types.js';
 
 /**
- * Files whose name alone says they hold a secret. Content is scanned
- * separately: a `.npmrc` is only a problem when it has an auth line, which the
- * `secret.npmrc-auth` content rule reports.
+ * Files whose name says they hold a secret. Content is scanned separately:
+ * a `.npmrc` is only a problem when it has an auth line, which the
+ * `secret.npmrc-auth` content rule reports; a `prod.env` of bucket names
+ * and regions is no problem at all (see `decides`).
  */
 export interface FileRule {
   readonly id: string;
@@ -14,6 +15,13 @@ export interface FileRule {
   /** Names that match `path` but are public or templates. */
   readonly except?: RegExp;
   readonly confidence: Confidence;
+  /**
+   * `always`: the name is a key format (the file is the secret: `id_rsa`,
+   * `*.p12`, a password database). `unreadable`: a text format whose
+   * content the content rules judge; the name alone decides only when the
+   * content cannot be read (binary, too large), and is reported otherwise.
+   */
+  readonly decides: 'always' | 'unreadable';
   readonly fix: string;
 }
 
@@ -28,6 +36,7 @@ export const fileRules: readonly FileRule[] = [
     title: 'SSH private key file',
     path: /(?:^|\/)(?:id_(?:rsa|dsa|ecdsa|ed25519|ecdsa_sk|ed25519_sk)|[^/]+\.ppk)$/,
     confidence: 'high',
+    decides: 'always',
     fix: `${REMOVE} Generate a new key pair and remove the old public key wherever it is authorised.`,
   },
   {
@@ -37,6 +46,7 @@ export const fileRules: readonly FileRule[] = [
     // Certificates, chains and public keys share the extension; a name with "key" in it is a key.
     except: /^(?!.*key).*(?:cert|chain|bundle|crt)|pub|^ca\.pem$/,
     confidence: 'medium',
+    decides: 'always',
     fix: `${REMOVE} Issue a new key and revoke the old one (and its certificate).`,
   },
   {
@@ -44,6 +54,7 @@ export const fileRules: readonly FileRule[] = [
     title: 'Key store (PKCS#12, Java)',
     path: /\.(?:p12|pfx|jks|keystore|jceks|bks)$/,
     confidence: 'high',
+    decides: 'always',
     fix: `${REMOVE} Re-issue the keys it holds.`,
   },
   {
@@ -51,6 +62,7 @@ export const fileRules: readonly FileRule[] = [
     title: 'Password manager database',
     path: /\.(?:kdbx|kdb|psafe3|opvault|agilekeychain)$/,
     confidence: 'high',
+    decides: 'always',
     fix: `${REMOVE} Change the master password and the passwords it stores.`,
   },
   {
@@ -59,6 +71,7 @@ export const fileRules: readonly FileRule[] = [
     path: /(?:^|\/)(?:\.env(?:\.[^/]+)?|[^/]+\.env)$/,
     except: ENV_TEMPLATE,
     confidence: 'medium',
+    decides: 'unreadable',
     fix: `${REMOVE} Commit a \`.env.example\` with placeholders instead.`,
   },
   {
@@ -66,6 +79,7 @@ export const fileRules: readonly FileRule[] = [
     title: 'AWS credentials file',
     path: /(?:^|\/)(?:\.aws\/)?credentials$/,
     confidence: 'high',
+    decides: 'unreadable',
     fix: `${REMOVE} Deactivate the access keys it holds in IAM.`,
   },
   {
@@ -73,6 +87,7 @@ export const fileRules: readonly FileRule[] = [
     title: 'Credential store (.git-credentials, .netrc, .pgpass, .s3cfg, .dockercfg, .vault-token)',
     path: /(?:^|\/)(?:\.git-credentials|[._]netrc|\.pgpass|\.s3cfg|\.dockercfg|\.vault-token)$/,
     confidence: 'high',
+    decides: 'always',
     fix: `${REMOVE} Rotate every password and token it lists.`,
   },
   {
@@ -80,6 +95,7 @@ export const fileRules: readonly FileRule[] = [
     title: 'Apache password file (.htpasswd)',
     path: /(?:^|\/)\.htpasswd$/,
     confidence: 'high',
+    decides: 'always',
     fix: `${REMOVE} Reset the passwords it lists.`,
   },
   {
@@ -87,6 +103,7 @@ export const fileRules: readonly FileRule[] = [
     title: 'Terraform state (holds resource secrets in clear text)',
     path: /\.tfstate(?:\.backup)?$/,
     confidence: 'high',
+    decides: 'always',
     fix: `${REMOVE} Keep state in a remote backend with encryption, and rotate the secrets it recorded.`,
   },
   {
@@ -94,6 +111,7 @@ export const fileRules: readonly FileRule[] = [
     title: 'PGP secret keyring',
     path: /(?:^|\/)secring\.(?:gpg|pgp|skr)$/,
     confidence: 'high',
+    decides: 'always',
     fix: `${REMOVE} Revoke the keys it holds.`,
   },
   {
@@ -101,6 +119,7 @@ export const fileRules: readonly FileRule[] = [
     title: 'Cryptocurrency wallet',
     path: /(?:^|\/)wallet\.dat$/,
     confidence: 'high',
+    decides: 'always',
     fix: `${REMOVE} Move the funds to a new wallet.`,
   },
 ];

@@ -1,5 +1,5 @@
 export { SecretScanner, lineMayHoldSecret } from './scanner.js';
-export { rules } from './rules.js';
+export { contextRules, rules } from './rules.js';
 export { fileRules } from './filenames.js';
 export type { FileRule } from './filenames.js';
 export { maskSecret, maskLine, MAX_REVEALED_FRACTION } from './mask.js';

@@ -36,7 +36,72 @@ export function isPlaceholder(value: string, loose = false): boolean {
   const lower = value.toLowerCase();
   for (const word of PLACEHOLDER_WORDS) if (lower.includes(word)) return true;
   if (loose && SHORT_PLACEHOLDER.test(value)) return true;
-  return fewDistinct(value, 3);
+  return fewDistinct(value, 3) || isSequential(value);
+}
+
+const KEYBOARD_ROWS = ['qwertyuiop', 'asdfghjkl', 'zxcvbnm', '1234567890'];
+/** Each character's place on a keyboard row (row × 16 + column + 1), 0 for none; upper case folded. */
+const KEY_PLACE = new Uint8Array(128);
+KEYBOARD_ROWS.forEach((row, r) => {
+  for (let c = 0; c < row.length; c++) {
+    KEY_PLACE[row.charCodeAt(c)] = r * 16 + c + 1;
+    if (r < 3) KEY_PLACE[row.charCodeAt(c) - 32] = r * 16 + c + 1;
+  }
+});
+
+/** Lower-cased letter or digit code, or -1. */
+function folded(code: number): number {
+  if (code >= 65 && code <= 90) return code + 32;
+  return (code >= 97 && code <= 122) || (code >= 48 && code <= 57) ? code : -1;
+}
+
+/**
+ * Typed, not generated: at least half of the letters and digits are in
+ * runs of three or more neighbours — alphabet or digit order either way,
+ * case ignored (`abc123xyz`, `AbC123dEf456`, the SDK documentation keys
+ * built that way), or four or more along a keyboard row (`qwerty`,
+ * `asdf`). A random value of 16 base62 characters has a run of three with
+ * probability under 1%, and runs covering half of it essentially never.
+ * One pass, no allocation: it runs on every candidate value.
+ */
+export function isSequential(value: string): boolean {
+  const n = value.length;
+  if (n < 6) return false;
+  let alnum = 0;
+  let covered = 0;
+  // Current runs: ascending, descending, keyboard. Each holds its length.
+  let up = 0;
+  let down = 0;
+  let keys = 0;
+  let previous = -1;
+  let previousKey = 0;
+  let best = 0;
+  const settle = (): void => {
+    covered += best;
+    best = 0;
+  };
+  for (let i = 0; i <= n; i++) {
+    const code = i < n ? folded(value.charCodeAt(i)) : -1;
+    if (code < 0) {
+      if (previous >= 0) settle();
+      up = down = keys = 0;
+      previous = -1;
+      previousKey = 0;
+      continue;
+    }
+    alnum++;
+    const key = code < 128 ? KEY_PLACE[code]! : 0;
+    const continues = previous >= 0 && (code - previous === 1 || code - previous === -1 || (key !== 0 && key - previousKey === 1));
+    up = previous >= 0 && code - previous === 1 ? up + 1 : 1;
+    down = previous >= 0 && code - previous === -1 ? down + 1 : 1;
+    keys = key !== 0 && previousKey !== 0 && key - previousKey === 1 ? keys + 1 : 1;
+    if (!continues && previous >= 0) settle();
+    const longest = Math.max(up >= 3 ? up : 0, down >= 3 ? down : 0, keys >= 4 ? keys : 0);
+    if (longest > best) best = longest;
+    previous = code;
+    previousKey = key;
+  }
+  return alnum > 0 && covered * 2 >= alnum;
 }
 
 function fewDistinct(value: string, limit: number): boolean {
@@ -91,6 +156,39 @@ export function isWordy(value: string): boolean {
   return true;
 }
 
+/**
+ * Words joined by separators (`keyword-operator`, `variable-2`,
+ * `string.quoted.double`, `my_app_prod`): a phrase, not a secret. At most
+ * two short numbers, every other part a word (see isWordy).
+ */
+export function isWordSequence(value: string): boolean {
+  const parts = value.split(/[-_.:/\\ ]+/).filter((part) => part !== '');
+  if (parts.length < 2) return false;
+  let numbers = 0;
+  let words = 0;
+  for (const part of parts) {
+    if (/^[0-9]{1,4}$/.test(part)) {
+      if (++numbers > 2) return false;
+    } else if (/^[A-Za-z][a-z]*$|^[A-Z]+$/.test(part) ? part.length <= 3 || VOWEL.test(part) : isWordy(part)) {
+      words++;
+    } else {
+      return false;
+    }
+  }
+  return words > 0;
+}
+
+/** `notify.ps1`, `app-config.prod.yaml`: a file name made of words and an extension. */
+function isFileName(value: string): boolean {
+  const dot = value.lastIndexOf('.');
+  if (dot <= 0 || !/^[a-z]{1,4}[0-9]?$/.test(value.slice(dot + 1))) return false;
+  const stem = value.slice(0, dot);
+  // `ico-<32 hex>`, `app.3f9a1c2b`: words and a content hash (cache busting).
+  const hashed = /^(.*?)[-._]([0-9a-f]{8,64})$/.exec(stem);
+  if (hashed !== null && (hashed[1] === '' || isWordy(hashed[1]!) || isWordSequence(hashed[1]!))) return true;
+  return isWordy(stem) || isWordSequence(stem) || /^[a-z]{1,12}$/.test(stem);
+}
+
 /** Placeholder words only (no shape checks): for user names and other short labels. */
 export function hasPlaceholderWord(value: string): boolean {
   const lower = value.toLowerCase();
@@ -116,6 +214,7 @@ export function isLooseLookalike(value: string): boolean {
   if (value.includes('://')) return true;
   if (isPath(value)) return true;
   if (isMemberAccess(value)) return true;
+  if (isWordSequence(value) || isFileName(value)) return true;
   const lower = value.toLowerCase();
   for (const word of WEAK_WORDS) if (lower.includes(word)) return true;
   if (!/[0-9]/.test(value)) {

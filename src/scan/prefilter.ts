@@ -55,9 +55,11 @@ export class Prefilter {
   private searched = 0;
   private readonly searchable: boolean;
 
-  constructor(ruleKeywords: readonly (readonly string[])[]) {
+  /** `null`: a rule never chosen by keyword (the caller runs it on encoded runs). */
+  constructor(ruleKeywords: readonly (readonly string[] | null)[]) {
     const alwaysOn: number[] = [];
     ruleKeywords.forEach((words, rule) => {
+      if (words === null) return;
       if (words.length === 0) alwaysOn.push(rule);
       for (const word of words) {
         const lower = word.toLowerCase();

@@ -1,5 +1,5 @@
 import type { SecretRule } from './types.js';
-import { azureSas, basicCredentials, genericAssignment, privateKey, signedJwt, tokenChecksum, urlPassword } from './validators.js';
+import { azureSas, basicCredentials, cliCredential, discordBotToken, twilioPair, genericAssignment, namedValue, privateKey, signedJwt, tokenChecksum, urlPassword } from './validators.js';
 
 /*
  * The rules are data: one object per credential format. Order matters: when
@@ -26,8 +26,28 @@ const separators = ['', '_', '-', '.'];
 const withSeparators = (left: string, right: string): string[] => separators.map((sep) => left + sep + right);
 
 const KEY_QUALIFIERS = ['api', 'private', 'access', 'encryption', 'signing', 'master', 'session', 'client', 'app', 'account'];
-const GENERIC_NAME = String.raw`(?:pass|pwd|secret|token|auth|credential|(?:${KEY_QUALIFIERS.join('|')})[_.-]?key)`;
-const GENERIC_OPERATOR = String.raw`(?:={1,3}|:=|=>|:|\|\|=|\?\?=)`;
+const GENERIC_NAME = String.raw`(?:pass|pwd|secret|token|auth|credential|passwort|kennwort|senha|(?:${KEY_QUALIFIERS.join('|')})[_.-]?key)`;
+const GENERIC_KEYWORDS = [
+  'pass', 'pwd', 'secret', 'token', 'auth', 'credential', 'passwort', 'kennwort', 'senha',
+  ...KEY_QUALIFIERS.flatMap((qualifier) => withSeparators(qualifier, 'key')),
+];
+
+/*
+ * The generic model: a name that means secret, an assignment or argument
+ * form, a value. The forms are written once here for every language and
+ * format; the name and the value are judged by the same validators
+ * (namesSecret, plausibleValue) and look-alike filters for all of them.
+ *
+ * Assignment operators: = == === := ::= :::= ?= += .= ||= ??= => <- : and
+ * the element form `>` of `<password>…</password>`. An annotation may sit
+ * between the name and `=`: `: string`, `: &str`, Go's `var pw string =`.
+ */
+const GENERIC_OPERATOR = String.raw`(?:={1,3}|:{1,3}=|[?+.]=|\|\|=|\?\?=|=>|<-|:|>)`;
+const TYPE_ANNOTATION = String.raw`(?:\s{0,3}:\s{0,3}&?'?[A-Za-z][\w.<>\[\]?]{0,30}\s{0,3}(?==)|\s{1,3}[A-Za-z][\w.\[\]]{0,20}\s{0,3}(?==))?`;
+/** A value's opening: a quote, optionally with a string prefix (`r"`, `b'`, `@"`, `$"`), or nothing. */
+const VALUE_OPEN = String.raw`(?:[rRbBuUfF@$]{0,2}["'\x60])?`;
+/** A bare or quoted value: no quotes, spaces, backslashes, `;` (which ends a value in connection strings) or `<` (which ends an element). */
+const VALUE = String.raw`[!#-&(-:=-\[\]-_a-~]{8,200}`;
 
 const PEM_MARK = '-'.repeat(5);
 const PRIVATE_KEY_HEADER = `${PEM_MARK}BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?${PEM_MARK}`;
@@ -43,6 +63,15 @@ export const rules: readonly SecretRule[] = [
     keywords: ['private key'],
     entropy: 0,
     validate: privateKey,
+    fix: 'Remove the key from the commits (amend or rebase, or it stays in history), generate a new key pair and revoke the old one wherever it is trusted. Keep keys out of the repository (deploy them from a secret store).',
+  },
+  {
+    id: 'secret.private-key',
+    title: 'Private key (unencrypted OpenSSH key body)',
+    // base64 of "openssh-key-v1", NUL, cipher "none", kdf "none": the first body line of every unencrypted key.
+    regex: /(?<secret>b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ[A-Za-z0-9+/]{20,400}={0,2})/,
+    keywords: ['b3blbnnzac1rzxktdjeaaaaabg5vbmuaaaaebm9uzq'],
+    entropy: 0,
     fix: 'Remove the key from the commits (amend or rebase, or it stays in history), generate a new key pair and revoke the old one wherever it is trusted. Keep keys out of the repository (deploy them from a secret store).',
   },
   {
@@ -77,6 +106,14 @@ export const rules: readonly SecretRule[] = [
     entropy: 4,
     loose: true,
     fix: revoke('IAM console → Users → Security credentials, or `aws iam delete-access-key`'),
+  },
+  {
+    id: 'secret.aws-session-token',
+    title: 'AWS STS session token',
+    // Current (IQoJb3JpZ2luX2Vj…) and older (FwoGZXIvYXdzE…, FQoGZXIvYXdzE…, FQoDYXdzE…, AQoDYXdzE…) prefixes.
+    regex: /(?<![A-Za-z0-9+/])(?<secret>(?:IQoJb3JpZ2luX2Vj|AgoJb3JpZ2luX2Vj|FwoGZXIvYXdzE|FQoGZXIvYXdzE|FQoDYXdzE|AQoDYXdzE)[A-Za-z0-9+/]{80,2000}={0,2})(?![A-Za-z0-9+/=])/,
+    keywords: ['iqojb3jpz2lux2vj', 'agojb3jpz2lux2vj', 'fwogzxivyxdze', 'fqogzxivyxdze', 'fqodyxdze', 'aqodyxdze'],
+    fix: revoke('revoke the role session (IAM → Roles → Revoke active sessions) and rotate the credentials that issued it'),
   },
   {
     id: 'secret.gcp-service-account',
@@ -185,6 +222,13 @@ export const rules: readonly SecretRule[] = [
     fix: revoke('Cloudflare dashboard → My Profile → API Tokens'),
   },
   {
+    id: 'secret.cloudflare-global-api-key',
+    title: 'Cloudflare global API key',
+    regex: inContext('cloudflare|cf[_-]api|cf[_-]auth|cf[_-]key|x-auth-key', '[a-f0-9]{37}'),
+    keywords: ['cloudflare', 'cf_api', 'cf-api', 'cf_auth', 'cf-auth', 'cf_key', 'cf-key', 'x-auth-key'],
+    fix: revoke('Cloudflare dashboard → My Profile → API Tokens → Global API Key → change; prefer scoped API tokens'),
+  },
+  {
     id: 'secret.cloudflare-origin-ca-key',
     title: 'Cloudflare Origin CA key',
     regex: /\b(?<secret>v1\.0-[a-f0-9]{24}-[a-f0-9]{146})\b/,
@@ -208,9 +252,23 @@ export const rules: readonly SecretRule[] = [
   {
     id: 'secret.fly-io-token',
     title: 'Fly.io token',
-    regex: new RegExp(String.raw`\b(?<secret>fo1_[A-Za-z0-9_-]{43})${AFTER}`),
-    keywords: ['fo1_'],
+    regex: new RegExp(String.raw`\b(?<secret>fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/]{100,3000}={0,3})(?![A-Za-z0-9_+/=-])`),
+    keywords: ['fo1_', 'fm1_', 'fm1a_', 'fm1r_', 'fm2_', 'fm2a_', 'fm2r_'],
     fix: revoke('`fly tokens revoke`'),
+  },
+  {
+    id: 'secret.1password-service-account-token',
+    title: '1Password service-account token',
+    regex: /\b(?<secret>ops_eyJ[A-Za-z0-9+/]{250,4000}={0,3})(?![A-Za-z0-9+/=])/,
+    keywords: ['ops_eyj'],
+    fix: revoke('1Password → Developer → Service accounts → revoke token'),
+  },
+  {
+    id: 'secret.1password-secret-key',
+    title: '1Password account secret key',
+    regex: /\b(?<secret>A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5})\b/,
+    keywords: ['a3-'],
+    fix: 'Regenerate the Secret Key in 1Password (Profile → Regenerate Secret Key) and change the account password.',
   },
   {
     id: 'secret.supabase-token',
@@ -304,6 +362,13 @@ export const rules: readonly SecretRule[] = [
     fix: revoke('https://github.com/settings/personal-access-tokens'),
   },
   {
+    id: 'secret.sourcegraph-token',
+    title: 'Sourcegraph access token',
+    regex: /\b(?<secret>sgp_(?:[a-fA-F0-9]{16}|local)_[a-fA-F0-9]{40}|sgp_[a-fA-F0-9]{40})\b/,
+    keywords: ['sgp_'],
+    fix: revoke('Sourcegraph → Settings → Access tokens'),
+  },
+  {
     id: 'secret.gitlab-token',
     title: 'GitLab token',
     regex: /\b(?<secret>gl(?:pat|dt|rt|ptt|soat|oas|cbt|imt|ft|ffct|agent)-[A-Za-z0-9_.-]{20,80})(?![A-Za-z0-9_.-])/,
@@ -336,7 +401,8 @@ export const rules: readonly SecretRule[] = [
   {
     id: 'secret.slack-bot-token',
     title: 'Slack bot token',
-    regex: /\b(?<secret>xoxb-[0-9]{10,13}-[0-9]{10,13}-[A-Za-z0-9]{24,34})\b/,
+    // Current (xoxb-<team>-<bot>-<24+>) and legacy (xoxb-<id>-<18..26>) forms.
+    regex: /\b(?<secret>xoxb-[0-9]{10,13}-[0-9]{10,13}-[A-Za-z0-9]{24,34}|xoxb-[0-9]{8,14}-[A-Za-z0-9]{18,26})\b/,
     keywords: ['xoxb-'],
     fix: revoke('Slack app settings → OAuth & Permissions → revoke / reinstall'),
   },
@@ -348,6 +414,20 @@ export const rules: readonly SecretRule[] = [
     fix: revoke('Slack app settings → OAuth & Permissions, or `auth.revoke`'),
   },
   {
+    id: 'secret.slack-legacy-token',
+    title: 'Slack legacy workspace, user or bot token',
+    regex: /\b(?<secret>xox[os]-[0-9]{1,20}-[0-9]{1,20}-[0-9]{1,20}-[a-fA-F0-9]{8,64}|xox[ar]-(?:[0-9]-)?[0-9A-Za-z]{8,48})\b/,
+    keywords: ['xoxo-', 'xoxs-', 'xoxa-', 'xoxr-'],
+    fix: revoke('Slack → revoke the legacy token (api.slack.com/legacy) or `auth.revoke`'),
+  },
+  {
+    id: 'secret.slack-config-token',
+    title: 'Slack configuration access or refresh token',
+    regex: /\b(?<secret>xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{163,166}|xoxe-[0-9]-[A-Za-z0-9]{146})\b/,
+    keywords: ['xoxe.xoxb-', 'xoxe.xoxp-', 'xoxe-'],
+    fix: revoke('Slack → `tooling.tokens.rotate`, or regenerate the app configuration token'),
+  },
+  {
     id: 'secret.slack-app-token',
     title: 'Slack app-level token',
     regex: /\b(?<secret>xapp-\d-[A-Z0-9]{9,12}-\d{10,13}-[a-f0-9]{64})\b/,
@@ -357,7 +437,7 @@ export const rules: readonly SecretRule[] = [
   {
     id: 'secret.slack-webhook',
     title: 'Slack incoming webhook URL',
-    regex: /(?<secret>https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9+/_-]{40,120})/,
+    regex: /(?<secret>(?:https?:\/\/)?hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9+/_-]{30,160})/,
     keywords: ['hooks.slack.com'],
     entropy: 3.5,
     fix: revoke('Slack app settings → Incoming Webhooks → remove and recreate'),
@@ -367,6 +447,17 @@ export const rules: readonly SecretRule[] = [
     title: 'Discord bot token',
     regex: inContext('discord', String.raw`[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}`),
     keywords: ['discord'],
+    fix: revoke('Discord developer portal → Bot → Reset token'),
+  },
+  {
+    id: 'secret.discord-bot-token',
+    title: 'Discord bot token',
+    // No keyword needed: the first part must decode to a user id (see discordBotToken).
+    regex: /(?<![A-Za-z0-9_.-])(?<secret>[MNO][A-Za-z0-9_-]{22,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38})(?![A-Za-z0-9_.-])/,
+    keywords: [],
+    onEncodedRun: true,
+    requires: ['.'],
+    validate: discordBotToken,
     fix: revoke('Discord developer portal → Bot → Reset token'),
   },
   {
@@ -406,19 +497,36 @@ export const rules: readonly SecretRule[] = [
     fix: revoke('Meta for Developers → App settings → Basic → reset app secret'),
   },
 
+  {
+    id: 'secret.facebook-access-token',
+    title: 'Facebook / Meta app, user or page access token',
+    regex: /\b(?<secret>EAA[MCGI][A-Za-z0-9]{90,400})(?![A-Za-z0-9_-])/,
+    keywords: ['eaam', 'eaac', 'eaag', 'eaai'],
+    fix: revoke('Meta for Developers → App settings, or the Graph API token debugger → invalidate'),
+  },
+  {
+    id: 'secret.facebook-access-token',
+    title: 'Facebook / Meta app access token (app id|app secret)',
+    regex: /(?<![0-9])(?<secret>[0-9]{15,16}(?:\||%7C)[A-Za-z0-9_-]{27,40})(?![A-Za-z0-9_-])/,
+    keywords: [],
+    onEncodedRun: true,
+    requires: ['|', '%7C', '%7c'],
+    fix: revoke('Meta for Developers → App settings → Basic → reset app secret'),
+  },
+
   // Payment
   {
     id: 'secret.stripe-secret-key',
     title: 'Stripe live secret key',
-    regex: /\b(?<secret>sk_live_[A-Za-z0-9]{24,99})\b/,
-    keywords: ['sk_live_'],
+    regex: /\b(?<secret>sk_(?:live|prod)_[A-Za-z0-9]{24,99})\b/,
+    keywords: ['sk_live_', 'sk_prod_'],
     fix: revoke('Stripe dashboard → Developers → API keys → roll key'),
   },
   {
     id: 'secret.stripe-restricted-key',
     title: 'Stripe live restricted key',
-    regex: /\b(?<secret>rk_live_[A-Za-z0-9]{24,99})\b/,
-    keywords: ['rk_live_'],
+    regex: /\b(?<secret>rk_(?:live|prod)_[A-Za-z0-9]{24,99})\b/,
+    keywords: ['rk_live_', 'rk_prod_'],
     fix: revoke('Stripe dashboard → Developers → API keys → roll key'),
   },
   {
@@ -694,6 +802,16 @@ export const rules: readonly SecretRule[] = [
     fix: revoke('Twilio console → Account → API keys & tokens'),
   },
   {
+    id: 'secret.twilio-credential',
+    title: 'Twilio auth token or API key secret (next to its SID)',
+    regex: /\b(?:AC|SK)[a-f0-9]{32}\b["'\x60]?[^A-Za-z0-9\n]{1,12}(?:[\w.-]{1,40}[^A-Za-z0-9\n]{1,8})?["'\x60]?(?<secret>[a-f0-9]{32})\b/,
+    keywords: [],
+    onEncodedRun: true,
+    requires: ['AC', 'SK'],
+    validate: twilioPair,
+    fix: revoke('Twilio console → Account → API keys & tokens'),
+  },
+  {
     id: 'secret.postmark-token',
     title: 'Postmark server token',
     regex: inContext('postmark', UUID),
@@ -856,21 +974,86 @@ export const rules: readonly SecretRule[] = [
     fix: revoke("the service that issued it"),
   },
 
-  // Anything else named like a secret
+  // Anything else named like a secret: the generic model (see GENERIC_OPERATOR)
+  {
+    id: 'secret.authorization-header',
+    title: 'Credential in an Authorization or API-key header',
+    regex: /\b(?:authorization|proxy-authorization)["']?\s{0,3}[:=,]\s{0,3}["']?(?:(?:token|bot|apikey|api-key|key|ssws|oauth|jwt|genie-?key|sso-key|sharedkey|digest)\s{1,3})?(?<secret>[A-Za-z0-9_.~+/:=-]{16,2000})(?![A-Za-z0-9_.~+/:=-])/i,
+    keywords: ['authorization'],
+    entropy: 3.3,
+    loose: true,
+    confidence: 'medium',
+    fix: revoke('the service that issued it'),
+  },
+  {
+    id: 'secret.cli-credential',
+    title: 'Credential passed on a command line',
+    regex: new RegExp(String.raw`(?:^|[\s"'(\[,])(?:--?(?<flag>[A-Za-z][\w-]{0,40}${GENERIC_NAME}[\w-]{0,20}|${GENERIC_NAME}[\w-]{0,30})(?:=|\s{1,3})|(?:-u|--user|--proxy-user|-U)\s{1,3}["']?(?<user>[^\s:"'@]{1,64}):|\bsshpass\s{1,3}-p\s{0,3}|\b(?:mysql(?:dump|admin|import|check|sh|slap)?|mariadb(?:-dump|-admin)?)\b[^|;&\n]{0,120}?\s-p(?=[^\s-])|\bredis-cli\b[^|;&\n]{0,120}?\s-a\s{1,3}|\b(?:docker|podman|buildah|nerdctl|skopeo)\s{1,3}login\b[^|;&\n]{0,160}?\s-p\s{1,3})${VALUE_OPEN}(?<secret>${VALUE})`, 'i'),
+    keywords: [...GENERIC_KEYWORDS, '-u ', '--user', '--proxy-user', 'sshpass', 'mysql', 'mariadb', 'redis-cli', ' login '],
+    validate: cliCredential,
+    loose: true,
+    confidence: 'medium',
+    fix: 'Do not put credentials on command lines (they land in shell history, process lists and logs): read them from the environment, a file or a prompt, and rotate this one since it was committed.',
+  },
+  {
+    id: 'secret.generic-call',
+    title: 'Hard-coded secret passed with its name (define, setProperty, env default, key/value pair, `${VAR:-default}`)',
+    regex: new RegExp(String.raw`(?:["'\x60](?<key>[\w.-]{0,40}${GENERIC_NAME}[\w.-]{0,40})["'\x60]\s{0,5}[,=]\s{0,5}|(?:\benv|\bENV|environ|getenv)[.\[]?["']?(?<key3>[\w.-]{0,40}${GENERIC_NAME}[\w.-]{0,40})["'\]]?\s{0,3}(?:\|\||\?\?|\bor\b|:?-|\?:)\s{0,3}|\b(?:key|name)\s{0,2}=\s{0,2}["'](?<key2>[\w.:-]{0,40}${GENERIC_NAME}[\w.:-]{0,40})["']\s{1,5}value\s{0,2}=\s{0,2})${VALUE_OPEN}(?<secret>${VALUE})`, 'i'),
+    keywords: GENERIC_KEYWORDS,
+    validate: namedValue,
+    loose: true,
+    confidence: 'medium',
+    fix: 'Move the value out of the code: read it from the environment or a secret store (without a hard-coded default), rotate it since it was committed, and remove it from the commits.',
+  },
+  {
+    id: 'secret.generic-call',
+    title: 'Hard-coded secret as the default of a secret-named variable (`${VAR:-default}`)',
+    regex: new RegExp(String.raw`\$\{(?<key>[\w.-]{0,40}${GENERIC_NAME}[\w.-]{0,40}):?[-=](?<secret>[^\s"'\x60{}$]{8,200})\}`, 'i'),
+    keywords: GENERIC_KEYWORDS,
+    validate: namedValue,
+    loose: true,
+    confidence: 'medium',
+    fix: 'Drop the hard-coded default: require the variable to be set from a secret store, rotate the value since it was committed, and remove it from the commits.',
+  },
   {
     id: 'secret.generic-assignment',
     title: 'Hard-coded secret assigned to a secret-named variable',
     regex: new RegExp(
-      String.raw`(?<key>${GENERIC_NAME}[\w.-]{0,30})(?<lead>["']?\s{0,5}${GENERIC_OPERATOR}\s{0,5}["'\x60]?)(?<secret>[!#-&(-\[\]-_a-~]{8,200})`,
+      String.raw`(?<key>${GENERIC_NAME}[\w.-]{0,30})(?<lead>["'\]]?${TYPE_ANNOTATION}\s{0,5}${GENERIC_OPERATOR}\s{0,5}${VALUE_OPEN})(?<secret>${VALUE})`,
       'i',
     ),
-    keywords: [
-      'pass', 'pwd', 'secret', 'token', 'auth', 'credential',
-      ...KEY_QUALIFIERS.flatMap((qualifier) => withSeparators(qualifier, 'key')),
-    ],
+    keywords: GENERIC_KEYWORDS,
     validate: genericAssignment,
     loose: true,
     confidence: 'medium',
     fix: 'Move the value out of the code: read it from the environment or a secret store, rotate it since it was committed, and remove it from the commits.',
+  },
+  {
+    id: 'secret.generic-assignment',
+    title: 'Hard-coded secret assigned to a secret-named variable',
+    // Directives whose operator is white space: Dockerfile ENV/ARG, C #define, csh setenv, Apache SetEnv, .netrc.
+    regex: new RegExp(String.raw`(?:^\s{0,20}(?:ENV|ARG|#\s{0,3}define|setenv|SetEnv|set)\s{1,5}|\b(?:login|user)\s{1,3}[^\s]{1,64}\s{1,3})(?<key>[\w.-]{0,30}${GENERIC_NAME}[\w.-]{0,30})(?<lead>\s{1,5}${VALUE_OPEN})(?<secret>${VALUE})`, 'i'),
+    keywords: GENERIC_KEYWORDS,
+    validate: genericAssignment,
+    loose: true,
+    confidence: 'medium',
+    fix: 'Move the value out of the code: read it from the environment or a secret store, rotate it since it was committed, and remove it from the commits.',
+  },
+];
+
+/**
+ * Rules whose values are found by the lines around them (see multiline.ts),
+ * not by their own pattern: their keywords only make sure the lines that
+ * open them reach the scanner.
+ */
+export const contextRules: readonly SecretRule[] = [
+  {
+    id: 'secret.kubernetes-secret',
+    title: 'Value in a Kubernetes Secret (data / stringData)',
+    regex: /^(\s*)(?:data|stringData)\s*:\s*$/,
+    keywords: ['data:', 'stringdata:'],
+    loose: true,
+    confidence: 'medium',
+    fix: 'Keep Secret manifests out of the repository (base64 is no encryption): create them from a secret store at deploy time, or commit them encrypted (Sealed Secrets, SOPS); rotate the values.',
   },
 ];

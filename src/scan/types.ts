@@ -26,6 +26,14 @@ export interface SecretRule {
   readonly regex: RegExp;
   /** Lowercase literals, at least one of which appears in every line the regex can match. */
   readonly keywords: readonly string[];
+  /**
+   * For formats with no literal to look for (checked by decoding instead):
+   * tried on lines with a long base64/hex run, which every match has.
+   * Needs empty `keywords`.
+   */
+  readonly onEncodedRun?: boolean;
+  /** Case-sensitive literals one of which a line must contain before the regex runs (a cheap guard for onEncodedRun rules). */
+  readonly requires?: readonly string[];
   /** Minimum Shannon entropy (bits per character) of the secret value; 3 when not given. */
   readonly entropy?: number;
   /** Structural check of the secret value (checksum, decodable JSON, …). */
@@ -58,6 +66,11 @@ export interface SecretFinding {
   encoded?: 'base64' | 'hex';
   /** The line carries a `pushgate:allow` marker; the caller decides what that means. */
   inlineAllow: boolean;
+  /**
+   * File-name findings only: `unreadable` when the name is reported but
+   * decides only if the content could not be read as text (see FileRule).
+   */
+  decides?: 'always' | 'unreadable';
   fix: string;
   confidence: Confidence;
 }

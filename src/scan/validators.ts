@@ -1,6 +1,6 @@
 import { hasValidTokenChecksum } from './checksum.js';
 import { shannonEntropy } from './entropy.js';
-import { hasPlaceholderWord, isPlaceholder, isReference, isWordy } from './lookalike.js';
+import { hasPlaceholderWord, isLooseLookalike, isPlaceholder, isReference, isWordy } from './lookalike.js';
 import type { MatchContext, Verdict } from './types.js';
 
 /**
@@ -55,11 +55,11 @@ const DEFAULT_PASSWORDS = new Set([
   'redis', 'mongo', 'rabbitmq', 'changeme', 'example', 'default', 'pwd', 'dev', 'local', 'docker',
 ]);
 
-function plausiblePassword(user: string, password: string): boolean {
+export function plausiblePassword(user: string, password: string): boolean {
   if (password.length < 4 || password === user || user.toLowerCase() === 'anonymous') return false;
   if (hasPlaceholderWord(user)) return false;
   if (DEFAULT_PASSWORDS.has(password.toLowerCase())) return false;
-  if (isPlaceholder(password, true) || isReference(password)) return false;
+  if (isPlaceholder(password, true) || isReference(password) || isLooseLookalike(password) || isWordy(password)) return false;
   return !/^\*+$|^\$|^%[0-9A-F]{2}$/i.test(password);
 }
 
@@ -69,17 +69,16 @@ export function urlPassword(secret: string, context: MatchContext): Verdict {
 }
 
 /**
- * A private-key header with key material after it, or alone at the end of its
- * line (a PEM block in a diff arrives one line at a time), is a key. A header
- * followed by more code is usually a parser or a generator handling the
- * marker: still reported, with medium confidence. Placeholder material
- * (`\nXXXX\n`) is documentation.
+ * A private-key header counts only with key material after it: inline (a
+ * JSON or YAML string with `\n` escapes), or on the next lines (the scanner
+ * follows a header alone at the end of its line, see multiline.ts). Code
+ * and prose that only name the header — a parser's string literal, a
+ * document about the format, a PEM block with no body — are not keys.
  */
-export function privateKey(secret: string, context: MatchContext): Verdict {
+export function privateKey(secret: string): Verdict {
   const material = secret.slice(secret.lastIndexOf('-----') + 5).replace(/\\{1,2}[rn]/g, '');
-  if (material.length >= 40) return 'high';
-  if (material !== '' && isPlaceholder(material, true)) return false;
-  return material === '' && context.line.slice(context.end).trim() === '' ? 'high' : 'medium';
+  if (material.length < 40 || isPlaceholder(material, true)) return false;
+  return shannonEntropy(material) >= 4 ? 'high' : false;
 }
 
 /** An Azure SAS signature only counts inside a SAS query (service version and expiry or permissions). */
@@ -89,9 +88,12 @@ export function azureSas(_secret: string, context: MatchContext): Verdict {
 }
 
 const SECRET_WORDS = new Set([
+  'storepass', 'keypass', 'srcstorepass', 'deststorepass', 'srckeypass', 'destkeypass', 'passwd', 'pw',
   'password', 'passwd', 'pass', 'pwd', 'passphrase', 'passcode', 'secret', 'secrets', 'token', 'apikey',
   'authtoken', 'auth', 'credential', 'credentials', 'privatekey', 'accesskey', 'secretkey', 'clientsecret',
 ]);
+/** One-word compounds (`dbpassword`, `mysqlpwd`, `apitoken`, `passwords`) and a few other languages' words. */
+const SECRET_COMPOUND = /^(?:\w*(?:password|passwd|passphrase|pwd|secret|token|apikey|passwort|kennwort|senha|contrasena|motdepasse)s?|(?:password|passwd)\w*)$/;
 /** Words that turn a following `key` into a secret name (`api_key`, `signingKey`, …). */
 const KEY_QUALIFIERS = new Set(['api', 'access', 'auth', 'private', 'secret', 'encryption', 'signing', 'master', 'session', 'client', 'app', 'account']);
 /** A name whose last word is one of these holds something about a secret, not the secret. */
@@ -105,6 +107,7 @@ const NON_SECRET_LAST = new Set([
   'callback', 'env', 'var', 'variable', 'ref', 'source', 'store', 'manager', 'helper', 'rotation',
   'min', 'max', 'minlength', 'maxlength', 'placeholder', 'hint', 'text', 'title', 'description', 'class',
   'style', 'column', 'table', 'param', 'keys', 'index', 'usage', 'location', 'region', 'limit',
+  'alg', 'algorithm', 'algorithms', 'enc', 'encoding', 'cipher', 'kid', 'digits', 'charset', 'alphabet',
 ]);
 const NON_SECRET_ANY = new Set(['public', 'publishable', 'hash', 'hashed', 'salt', 'test', 'example', 'sample', 'dummy', 'fake', 'mock', 'tokenizer']);
 
@@ -126,7 +129,7 @@ export function namesSecret(identifier: string): boolean {
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
     if (NON_SECRET_ANY.has(word)) return false;
-    if (SECRET_WORDS.has(word) || (word === 'key' && i > 0 && KEY_QUALIFIERS.has(words[i - 1]!))) secret = true;
+    if (SECRET_WORDS.has(word) || SECRET_COMPOUND.test(word) || (word === 'key' && i > 0 && KEY_QUALIFIERS.has(words[i - 1]!))) secret = true;
   }
   if (!secret) return false;
   if (last === 'key') return KEY_QUALIFIERS.has(words[words.length - 2] ?? '');
@@ -138,25 +141,95 @@ const QUOTES = '"\'`';
 const CODE_PUNCTUATION = /[(){}[\]<>,;]/;
 const EXPRESSION_CONTINUES = /^\s*(?:[?+*/|&<>=.([]|-[^-])/;
 
-/**
- * `password = "…"`, `API_KEY: …`, `"client_secret": "…"`: the name must be a
- * secret's name, the value a plausible literal (closed quotes, or a bare word
- * that is not code) with enough entropy for its length.
- */
-export function genericAssignment(secret: string, context: MatchContext): Verdict {
-  const { line, start, end } = context;
-  const keyEnd = start - (context.groups['lead']?.length ?? 0);
+/** The name an assignment targets: the `key` group, widened to the whole identifier it is part of. */
+function assignedName(context: MatchContext, keyEnd: number): string {
+  const line = context.line;
   let keyStart = keyEnd - (context.groups['key']?.length ?? 0);
   while (keyStart > 0 && keyEnd - keyStart < 80 && IDENT_CHAR.test(line[keyStart - 1]!)) keyStart--;
-  if (!namesSecret(line.slice(keyStart, keyEnd))) return false;
+  return line.slice(keyStart, keyEnd);
+}
 
-  const open = line[start - 1]!;
-  if (QUOTES.includes(open)) {
+/**
+ * The value half shared by every generic form: a closed quoted literal, or a
+ * bare word that is not code (a name, a call, an operand), with enough
+ * entropy for its length. The scanner has already dropped placeholders,
+ * references and look-alikes (loose rules).
+ */
+export function plausibleValue(secret: string, line: string, start: number, end: number): boolean {
+  const open = line[start - 1] ?? '';
+  if (open !== '' && QUOTES.includes(open)) {
     if (line[end] !== open) return false;
+  } else if ((open === '-' || open === '=') && line[end] === '}' && line.lastIndexOf('${', start) >= 0) {
+    // `${NAME:-value}`: the expansion closes right after the value.
+  } else if (open === '>') {
+    // `<password>…</password>`: the element closes right after the value.
+    if (!line.startsWith('</', end)) return false;
   } else if (CODE_PUNCTUATION.test(secret) || secret.endsWith('.') || isWordy(secret) || EXPRESSION_CONTINUES.test(line.slice(end))) {
-    // A bare value in code is an expression: a name, a call, an operand.
     return false;
   }
   const entropy = shannonEntropy(secret);
   return secret.length >= 20 ? entropy >= 3.3 : entropy >= 3;
+}
+
+/**
+ * `password = "…"`, `API_KEY: …`, `"client_secret": "…"`, `$pw .= '…'`,
+ * `var pw string = "…"`, `PASSWORD ?= …`, `<password>…</password>`: the
+ * name must be a secret's name, the value plausible (see plausibleValue).
+ */
+export function genericAssignment(secret: string, context: MatchContext): Verdict {
+  const keyEnd = context.start - (context.groups['lead']?.length ?? 0);
+  if (!namesSecret(assignedName(context, keyEnd))) return false;
+  return plausibleValue(secret, context.line, context.start, context.end);
+}
+
+/**
+ * A quoted name and a quoted value side by side: `define('DB_PASSWORD', '…')`,
+ * `setProperty("db.password", "…")`, `env('API_TOKEN', '…')`,
+ * `os.getenv("SECRET", "…")`, `{"password", "…"}`, `<add key="…" value="…">`.
+ */
+export function namedValue(secret: string, context: MatchContext): Verdict {
+  if (!namesSecret(context.groups['key'] ?? context.groups['key2'] ?? context.groups['key3'] ?? '')) return false;
+  return plausibleValue(secret, context.line, context.start, context.end);
+}
+
+/** `--password …`, `--api-key=…`, `-u user:password`, `sshpass -p …`, `mysql -p…`. */
+export function cliCredential(secret: string, context: MatchContext): Verdict {
+  const flag = context.groups['flag'];
+  if (flag !== undefined && !namesSecret(flag)) return false;
+  const user = context.groups['user'];
+  if (user !== undefined && !plausiblePassword(user, secret)) return false;
+  return plausibleValue(secret, context.line, context.start, context.end);
+}
+
+/** A value found by the lines around it (the next line of an element, a YAML block, a Kubernetes Secret). */
+export function plausibleStandaloneValue(value: string): boolean {
+  if (value.length < 8 || value.length > 400 || /\s/.test(value)) return false;
+  if (isPlaceholder(value, true) || isReference(value) || isLooseLookalike(value) || isWordy(value)) return false;
+  if (CODE_PUNCTUATION.test(value) && !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return false;
+  const entropy = shannonEntropy(value);
+  return value.length >= 20 ? entropy >= 3.3 : entropy >= 3;
+}
+
+/** Whether a name says its value is not the secret (`db_host`, `username`, `token_url`). */
+export function namesNonSecret(identifier: string): boolean {
+  const words = identifierWords(identifier);
+  const last = words[words.length - 1] ?? '';
+  return NON_SECRET_LAST.has(last) || words.some((word) => NON_SECRET_ANY.has(word));
+}
+
+/**
+ * A Discord bot token's first part is the bot's user id (a snowflake of
+ * 17–20 digits) in base64, the second a timestamp: checked by decoding, so
+ * no keyword is needed near it.
+ */
+export function discordBotToken(secret: string): Verdict {
+  const [id, stamp] = secret.split('.');
+  if (id === undefined || stamp === undefined) return false;
+  const decoded = Buffer.from(id, 'base64').toString('latin1');
+  return /^[1-9][0-9]{16,19}$/.test(decoded);
+}
+
+/** Twilio: an account SID next to a 32-hex auth token, or an API key SID next to its secret. */
+export function twilioPair(secret: string): Verdict {
+  return !/^(.)\1+$/.test(secret) && /[a-f]/.test(secret) && /[0-9]/.test(secret);
 }

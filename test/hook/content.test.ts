@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import { auditRecords, pushgateCli, testServer, waitForAuditRecord, WorkTree, type Pushed } from '../helpers/git-server.js';
 import { pushgateBin, requireTool, run } from '../helpers/tools.js';
 import { ALICE, queue } from '../queue/helpers.js';
-import { pemBegin, gh, Rng, slackBot } from '../scan/fixtures.js';
+import { B64, pemBegin, pemLine, gh, Rng, slackBot } from '../scan/fixtures.js';
 
 const rng = new Rng(0xc0ffee);
 const server = testServer(t);
@@ -88,9 +88,42 @@ t.test('secret file names are findings', async (t) => {
   resetToRemote();
 });
 
-t.test('a private key header alone is a finding', async (t) => {
-  work.commit('pem', { 'certs/server.txt': `${pemBegin('RSA')}\n` });
-  expectDecision(t, work.push(['origin', 'main']), 'deny', 'secret.');
+t.test('a private key is its header and body; a header named in code is none', async (t) => {
+  const body = Array.from({ length: 3 }, () => rng.str(64, B64)).join('\n');
+  work.commit('pem', { 'certs/server.txt': `${pemBegin('RSA')}\n${body}\n${pemLine('END', 'RSA PRIV' + 'ATE KEY')}\n` });
+  const pushed = work.push(['origin', 'main']);
+  expectDecision(t, pushed, 'deny', 'secret.private-key');
+  t.match(pushed.result?.findings, [{ rule: 'secret.private-key', path: 'certs/server.txt', line: 2 }], 'reported where the body starts');
+  resetToRemote();
+  work.commit('parser', { 'lib/pem.js': `export const isKey = (text) => text.startsWith('${pemBegin('RSA')}');\nexport const HEADER = "${pemBegin('')}";\n` });
+  t.equal(work.push(['origin', 'main']).result?.decision, 'allow', 'code that names the header is allowed');
+  resetToRemote();
+});
+
+t.test('a Kubernetes Secret: values under data: are checked decoded', async (t) => {
+  const secret = Buffer.from(rng.str(24)).toString('base64');
+  const placeholder = Buffer.from('changeme').toString('base64');
+  work.commit('manifest', { 'deploy/db-secret.yaml': `apiVersion: v1\ndata:\n  user: ${Buffer.from('app').toString('base64')}\n  pw: ${secret}\nkind: Secret\n` });
+  expectDecision(t, work.push(['origin', 'main']), 'deny', 'secret.kubernetes-secret');
+  resetToRemote();
+  work.commit('manifest', { 'deploy/dev-secret.yaml': `apiVersion: v1\ndata:\n  pw: ${placeholder}\nkind: Secret\n` });
+  t.equal(work.push(['origin', 'main']).result?.decision, 'allow', 'a placeholder, base64-encoded');
+  resetToRemote();
+});
+
+t.test('a .env name is reported; the content decides unless it cannot be read', async (t) => {
+  work.commit('clean env', { 'config/prod.env': 'BUCKET=assets-prod-eu\nREGION=eu-west-1\nACCOUNT_ID=123456789012\n' });
+  const clean = work.push(['origin', 'main']);
+  t.equal(clean.result?.decision, 'allow', `a clean prod.env is allowed: ${clean.output.slice(0, 400)}`);
+  t.match(clean.result?.findings, [{ rule: 'secret.file-env', mode: 'audit' }], 'and reported for its name');
+  const token = gh(rng);
+  work.commit('env with a token', { 'config/ci.env': `GITHUB_TOKEN=${token}\n` });
+  expectDecision(t, work.push(['origin', 'main']), 'deny', 'secret.github-token', [token]);
+  resetToRemote();
+  work.write('config/blob.env', Buffer.from([0, 1, 2, 3, 0, 255, 0, 7]));
+  work.git('add', 'config/blob.env');
+  work.git('commit', '--quiet', '-m', 'binary env');
+  expectDecision(t, work.push(['origin', 'main']), 'deny', 'secret.file-env');
   resetToRemote();
 });
 

@@ -29,12 +29,13 @@ export function buildCorpus(seed = 20240611): { positives: Sample[]; negatives: 
   };
 
   // ---------------------------------------------------------------- positives
-  pos('secret.private-key', 'deploy/key.pem', pemBegin('RSA'));
-  pos('secret.private-key', 'home/.ssh/deploy', pemBegin('OPENSSH'));
-  pos('secret.private-key', 'k8s/tls.yaml', `    ${pemBegin('EC')}`);
+  // A header needs its body: inline here (one line each); next-line bodies are in the generalisation grid.
+  pos('secret.private-key', 'deploy/key.json', `{"key": "${pemBegin('RSA')}\\nMIIEowIBAAKCAQEA${r.str(64, B64)}\\n"}`);
+  pos('secret.private-key', 'home/.ssh/deploy', 'b3BlbnNzaC1rZXktdjEAAAAABG5vbm' + 'UAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW' + r.str(30, B64));
+  pos('secret.private-key', 'k8s/tls.yaml', `    key: "${pemBegin('EC')}\\nMHcCAQEEI${r.str(60, B64)}\\n"`);
   pos('secret.private-key', 'sa.json', `  "private_key": "${pemBegin('')}\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC${r.str(80, B64)}\\n",`);
-  pos('secret.private-key', 'keys/signing.asc', pemLine('BEGIN', 'PGP PRIV' + 'ATE KEY BLOCK'));
-  pos('secret.private-key', 'config.py', `KEY = """${pemBegin('DSA')}`);
+  pos('secret.private-key', 'keys/signing.json', `"${pemLine('BEGIN', 'PGP PRIV' + 'ATE KEY BLOCK')}\\n\\nlQOYBF${r.str(70, B64)}"`);
+  pos('secret.private-key', 'config.py', `KEY = """${pemBegin('DSA')}\\nMIIBuwIBAAKBgQ${r.str(60, B64)}`);
   pos('secret.putty-private-key', 'keys/server.txt', 'PuTTY-User-Key-' + 'File-3: ssh-ed25519');
   pos('secret.age-secret-key', 'keys.txt', 'AGE-SECRET-' + 'KEY-1' + r.str(58, 'QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L'));
 
@@ -205,7 +206,6 @@ export function buildCorpus(seed = 20240611): { positives: Sample[]; negatives: 
     ['lib/auth.rb', `ENCRYPTION_KEY = '${r.str(32, B64)}'`],
     ['values.yaml', `  accessKey: "${r.str(20, UPPER + DIGITS)}"`],
     ['app.ini', `secret = ${r.str(30)}`],
-    ['run.sh', `./server --db-password=${r.str(20)}`],
     ['src/api.py', `requests.get(url, headers={"X-API-Key": "${r.hex(40)}"})`],
     ['src/client.kt', `val token = "${r.str(40)}"`],
     ['src/index.ts', `const SIGNING_KEY = \`${r.str(44, B64)}\`;`],
@@ -214,6 +214,28 @@ export function buildCorpus(seed = 20240611): { positives: Sample[]; negatives: 
     ['app.cfg', `session_secret=${r.str(32, ALNUM + '-_')}`],
   ];
   for (const [path, line] of generic) pos('secret.generic-assignment', path, line);
+  pos('secret.cli-credential', 'run.sh', `./server --db-password=${r.str(20)}`);
+  pos('secret.cli-credential', 'ops.sh', `sshpass -p '${r.str(14)}' ssh deploy@10.0.0.5`);
+  pos('secret.cli-credential', 'ops.sh', `curl -u admin:${r.str(16)} https://ci.corp.internal/api`);
+  pos('secret.generic-call', 'wp-config.php', `define('DB_PASSWORD', '${r.str(18)}');`);
+  pos('secret.generic-call', 'Main.java', `System.setProperty("javax.net.ssl.trustStorePassword", "${r.str(16)}");`);
+  pos('secret.generic-call', 'Web.config', `  <add key="ApiSecret" value="${r.str(24)}" />`);
+  pos('secret.authorization-header', 'call.sh', `curl -H 'Authorization: Token ${r.hex(40)}' https://api.corp.internal`);
+
+  // Vendor formats
+  pos('secret.aws-session-token', 'creds.sh', `export AWS_SESSION_TOKEN=FwoGZXIvY${'XdzE'}${r.str(200, B64)}`);
+  pos('secret.cloudflare-global-api-key', '.env', `CLOUDFLARE_API_KEY=${r.hex(37)}`);
+  pos('secret.1password-service-account-token', '.env', `OP_SERVICE_ACCOUNT_TOKEN=op${'s_'}eyJ${r.str(300, B64)}`);
+  pos('secret.1password-secret-key', 'notes.txt', `A${'3'}-${r.str(6, UPPER + DIGITS)}-${r.str(11, UPPER + DIGITS)}-${r.str(5, UPPER + DIGITS)}-${r.str(5, UPPER + DIGITS)}-${r.str(5, UPPER + DIGITS)}`);
+  pos('secret.sourcegraph-token', 'src.sh', `export SRC_ACCESS_TOKEN=sg${'p_'}${r.hex(16)}_${r.hex(40)}`);
+  pos('secret.slack-legacy-token', 'bot.py', `client = Slack("xo${'xs'}-${r.digits(10)}-${r.digits(11)}-${r.digits(12)}-${r.hex(64)}")`);
+  pos('secret.slack-config-token', 'ci.yml', `  SLACK_CONFIG_REFRESH_TOKEN: xo${'xe'}-1-${r.str(146, UPPER + DIGITS)}`);
+  const snowflake = Buffer.from(r.digits(18)).toString('base64').replace(/=+$/, '');
+  pos('secret.discord-bot-token', 'bot.js', `client.login('${snowflake}.${r.str(6, B64URL)}.${r.str(38, B64URL)}');`);
+  pos('secret.facebook-access-token', 'fb.py', `graph = GraphAPI("EA${'AC'}${r.str(150)}")`);
+  pos('secret.facebook-access-token', 'fb.py', `APP_TOKEN = "${r.digits(15)}|${r.str(27, B64URL)}"`);
+  pos('secret.twilio-credential', 'sms.py', `client = Client("A${'C'}${r.hex(32)}", "${r.hex(32)}")`);
+  pos('secret.stripe-restricted-key', 'pay.js', `const stripe = Stripe('rk_${'prod'}_${r.str(40)}');`);
 
   // ---------------------------------------------------------------- look-alikes
   // Placeholders and templates

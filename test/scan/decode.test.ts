@@ -1,7 +1,7 @@
 import t from 'tap';
 import { findEncoded } from '../../src/scan/decode.js';
 import { SecretScanner } from '../../src/scan/index.js';
-import { gh, pemBegin, Rng, slackBot } from './fixtures.js';
+import { B64, gh, pemBegin, Rng, slackBot } from './fixtures.js';
 
 const scanner = new SecretScanner();
 
@@ -21,7 +21,7 @@ t.test('base64 values are decoded and scanned once', async (t) => {
   const urlSafe = Buffer.from(`slack: ${slackBot(rng)} ??>>`).toString('base64url');
   t.same(scanner.scanLine('a.env', 1, `X=${urlSafe}`).map((f) => [f.ruleId, f.encoded]), [['secret.slack-bot-token', 'base64']]);
 
-  const pem = Buffer.from(`${pemBegin('RSA')}\nMIIE\n`).toString('base64');
+  const pem = Buffer.from(`${pemBegin('RSA')}\nMIIE${rng.str(60, B64)}\n`).toString('base64');
   t.same(scanner.scanLine('tls.yaml', 1, `  tls.key: ${pem}`).map((f) => [f.ruleId, f.encoded]), [['secret.private-key', 'base64']]);
 
   const generic = Buffer.from(`DB_PASSWORD=${rng.str(20)}`).toString('base64');

@@ -56,3 +56,12 @@ t.test('file findings have the common shape and honour allowlists', async (t) =>
   t.ok(new SecretScanner({ allowlist: { fingerprints: [finding!.fingerprint] } }).scanPath('other/id_rsa'));
   t.ok(fileRules.length >= 10);
 });
+
+t.test('a name decides alone only when it is a key format; text formats are reported for the content to decide', async (t) => {
+  const decides = (path: string): string | undefined => scanner.scanPath(path)?.decides;
+  for (const path of ['id_rsa', 'keys/server.ppk', 'certs/server.key', 'release/app.p12', 'cert.pfx', 'android/app.keystore', 'vault.kdbx', '.git-credentials', '.pgpass', 'wallet.dat']) {
+    t.equal(decides(path), 'always', path);
+  }
+  for (const path of ['.env', 'config/prod.env', '.env.production', '.aws/credentials']) t.equal(decides(path), 'unreadable', path);
+  t.ok(fileRules.every((rule) => rule.decides === 'always' || rule.decides === 'unreadable'));
+});
