@@ -505,7 +505,7 @@ export function upstreamScheme(url: string): 'ssh' | 'https' | 'http' | 'file' |
 
 /**
  * A password or token written into the URL: it belongs in tokenFile. Over
- * http(s) any userinfo counts (`https://TOKEN@host/…` is how tokens are
+ * http(s) any userinfo counts (`https://TOKEN@git.example.com/…` is how tokens are
  * often written; the user name goes in `username`); over ssh, the login
  * user (`git@`) is fine, a password is not.
  */

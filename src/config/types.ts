@@ -382,7 +382,7 @@ export interface ConsoleConfig {
   issuer: string | null;
   clientId: string | null;
   clientSecretFile: string | null;
-  /** `https://host/console/callback`, as registered with the issuer. */
+  /** `https://pushgate.example.com/console/callback`, as registered with the issuer. */
   redirectUrl: string | null;
   scopes: string[];
   /** RFC 8707 resource indicator asked for, so the access token is for pushgate's audience. */

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { UpstreamConfig } from '../config/index.js';
 import { escapeControl, escapeControlKeepNewlines, maskText } from '../text/index.js';
 
-/** `https://user:token@host/x` → `https://***@host/x`; also in free text. */
+/** `https://user:token@git.example.com/x` → `https://***@git.example.com/x`; also in free text. */
 export function maskUrls(text: string): string {
   return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1***@');
 }

@@ -22,6 +22,8 @@ const REAL: ReadonlyArray<[prefix: string, what: string]> = [
   ['https://id.atlassian.com/manage-profile/security/api-tokens', 'Atlassian: API tokens'],
   ['https://nodejs.org/', 'Node.js downloads'],
   ['https://token.actions.githubusercontent.com', 'GitHub Actions\' OIDC issuer'],
+  ['https://schema.org/extensions', 'the MessageCard context Microsoft Teams webhooks expect'],
+  ['https://hooks.slack.com/services/', 'Slack incoming webhooks (a placeholder path in the guide)'],
   // The public package registries policy.deps allows by default.
   ['https://registry.npmjs.org/', 'the npm registry'],
   ['https://registry.yarnpkg.com/', 'Yarn\'s mirror of the npm registry'],
@@ -52,7 +54,8 @@ function addresses(text: string): string[] {
 }
 
 function problem(url: string): string | undefined {
-  const host = /^https?:\/\/(\[[^\]]*\]|[^/:?#]+)/.exec(url)?.[1] ?? '';
+  // The host after any userinfo (`https://user:token@git.example.com/`).
+  const host = /^https?:\/\/(?:[^/?#@]*@)?(\[[^\]]*\]|[^/:?#]+)/.exec(url)?.[1] ?? '';
   if (reserved(host) || REAL.some(([prefix]) => url.startsWith(prefix))) return undefined;
   return `${url}: neither reserved for examples nor a page known to exist`;
 }
