@@ -21,6 +21,10 @@ openssl          openssl          # a throw-away TLS certificate in a hook test
 systemd-analyze  systemd          # install.sh'"'"'s unit is verified
 strace           strace           # the gateway path test traces the server
 chromium         chromium         # the review console browser tests (headless)
+git-shell        git              # upstream mode: an sshd + git-shell upstream
+gitolite         gitolite3        # upstream mode: a gitolite upstream behind sshd
+/usr/sbin/nginx  nginx            # upstream mode: the smart-HTTPS upstream
+/usr/sbin/fcgiwrap fcgiwrap       # upstream mode: runs git http-backend for nginx
 '
 
 missing_packages() {

@@ -127,6 +127,16 @@ function isStale(path: string, text: string, staleMs: number, now: number): bool
   return owner.pid !== process.pid && !ownerAlive(owner);
 }
 
+/** What a lock held by this process says about its owner: for markers other processes judge with ownerGone. */
+export function ownerMark(): string {
+  return ownerText();
+}
+
+/** Whether the process that wrote `mark` (ownerMark) has ended; a mark from another host or pid namespace counts as alive. */
+export function ownerGone(mark: string): boolean {
+  return isStale('', mark, Number.POSITIVE_INFINITY, Date.now());
+}
+
 function code(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException).code;
 }

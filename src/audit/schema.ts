@@ -68,6 +68,7 @@ const EVENT: Shape = {
   result: 'string',
   code: 'string',
   reason: 'string',
+  upstream: 'string',
 };
 
 /** Longer strings are cut: a record describes an event, it does not carry payloads. */

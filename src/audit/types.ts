@@ -20,7 +20,9 @@ export type AuditEventType =
   | 'queue.apply'
   | 'config.reload'
   | 'server.start'
-  | 'server.stop';
+  | 'server.stop'
+  | 'upstream.forward'
+  | 'upstream.refresh';
 
 export interface AuditIdentity {
   principal: string;
@@ -72,6 +74,8 @@ export interface AuditEventInput {
   /** A stable reason code (`cert.expired`, `access.denied`, …). */
   code?: string;
   reason?: string;
+  /** The upstream's name (upstream mode). */
+  upstream?: string;
 }
 
 export interface AuditSink {

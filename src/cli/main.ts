@@ -32,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   audit: async () => (await import('./audit.js')).registerAuditCommands,
   dev: async () => (await import('./dev.js')).registerDevCommand,
   policy: async () => (await import('./policy.js')).registerPolicyCommands,
+  upstream: async () => (await import('./upstream.js')).registerUpstreamCommands,
 };
 
 /**

@@ -103,6 +103,7 @@ async function openContext(config: PushgateConfig): Promise<{ ctx: QueueContext;
     notify: (event) => notifyDetached(config.queue.notify, event, config.log.file),
     warn,
     now: () => new Date(),
+    ...(config.upstreams.length > 0 ? { upstream: (await import('../upstream/index.js')).upstreamQueueForwarder(config, audit, warn) } : {}),
   };
   return { ctx, close: async () => audit.close?.() };
 }

@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { findConfigPath } from '../config/index.js';
+import { findConfigPath, type PushgateConfig } from '../config/index.js';
 import { runGitOrThrow } from '../git/index.js';
 import { HookInstallError, installHooks, type InstallResult } from '../hook/install.js';
+import { isUpstreamError, upstreamFor } from '../upstream/index.js';
 import { CONFIG_OPTION_HELP, loadCliConfig } from './config-file.js';
 import { CliError, EXIT_REFUSED } from './exit.js';
 import type { CommandResult } from './main.js';
@@ -47,6 +48,23 @@ async function install(path: string, configPath: string, chain: boolean): Promis
   }
 }
 
+/**
+ * Upstream mode: a name an upstream covers is that upstream's repository.
+ * An empty local one would be served in its place and pushes would be
+ * forwarded into an upstream it does not mirror.
+ */
+function refuseMirrorName(config: PushgateConfig, repository: string): void {
+  let upstream: string | undefined;
+  try {
+    upstream = upstreamFor(config, repository)?.upstream.name;
+  } catch (error) {
+    if (isUpstreamError(error)) throw new CliError(error.message, EXIT_REFUSED);
+    throw error;
+  }
+  if (upstream === undefined) return;
+  throw new CliError(`${repository} belongs to upstream ${upstream} (upstreams[].repositories): pushgate serves it from a mirror of the upstream, created on first use or by \`pushgate upstream sync ${repository}\`; create the repository on the upstream server instead`, EXIT_REFUSED);
+}
+
 export function registerRepoCommands(program: Command, result: CommandResult): void {
   const repo = program.command('repo').description('Create protected repositories and install pushgate\'s hooks into existing ones.')
     .addHelpText('after', '\nExamples:\n  pushgate repo create team/app\n  pushgate repo install-hooks --chain /srv/git/legacy.git');
@@ -59,6 +77,7 @@ export function registerRepoCommands(program: Command, result: CommandResult): v
     .action(async (name: string, options: { config?: string }) => {
       const config = loadCliConfig(options.config);
       const path = repoPathFor(config.reposRoot, name);
+      if (config.upstreams.length > 0) refuseMirrorName(config, name.replace(/\.git$/, ''));
       if (existsSync(path)) throw new CliError(`${path} already exists`, EXIT_REFUSED);
       mkdirSync(dirname(path), { recursive: true });
       await runGitOrThrow(['init', '--quiet', '--bare', '--initial-branch=main', path], { cwd: dirname(path) });

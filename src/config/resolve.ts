@@ -4,7 +4,7 @@
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import type { ParsedConfig } from './schema.js';
-import type { IssuerConfig, PushgateConfig, TrustedCaKey } from './types.js';
+import type { IssuerConfig, PushgateConfig, TrustedCaKey, UpstreamConfig } from './types.js';
 
 export function resolveConfig(parsed: ParsedConfig, baseDir: string, configPath: string | null): PushgateConfig {
   const at = (path: string): string => resolve(baseDir, path);
@@ -51,6 +51,16 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, configPath:
       hmacKeyFile: maybe(parsed.audit.hmacKeyFile),
     },
     log: { ...parsed.log, file: maybe(parsed.log.file) },
+    upstreams: parsed.upstreams.map((entry): UpstreamConfig => {
+      const { sshKeyFile, knownHostsFile, tokenFile, caFile, ...rest } = entry;
+      return {
+        ...rest,
+        ...(sshKeyFile !== undefined ? { sshKeyFile: at(sshKeyFile) } : {}),
+        ...(knownHostsFile !== undefined ? { knownHostsFile: at(knownHostsFile) } : {}),
+        ...(tokenFile !== undefined ? { tokenFile: at(tokenFile) } : {}),
+        ...(caFile !== undefined ? { caFile: at(caFile) } : {}),
+      };
+    }),
   };
 }
 

@@ -489,6 +489,84 @@ const log = section({
   file: filePath.nullable().default(null),
 });
 
+// ── upstreams ──────────────────────────────────────────────────────────────
+
+const UPSTREAM_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+const SCP_LIKE = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!\/\/)/;
+
+/** `ssh`, `https`, `file` (or `http` for a loopback test server); undefined for anything else. */
+export function upstreamScheme(url: string): 'ssh' | 'https' | 'http' | 'file' | undefined {
+  if (SCP_LIKE.test(url)) return 'ssh';
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 'ssh' || scheme === 'git+ssh' || scheme === 'ssh+git') return 'ssh';
+  if (scheme === 'https' || scheme === 'http' || scheme === 'file') return scheme;
+  return undefined;
+}
+
+/** The URL's password or token, when someone wrote one into it: it belongs in tokenFile. */
+function urlUserinfoSecret(url: string): boolean {
+  const match = /^[a-z][a-z0-9+.-]*:\/\/([^/@]*)@/i.exec(url);
+  return match !== null && match[1]!.includes(':');
+}
+
+const upstreamUrl = text('a URL with {repo}').superRefine((value, ctx) => {
+  if (!value.includes('{repo}')) ctx.addIssue({ code: 'custom', message: 'the URL needs {repo} where the repository name goes (such as ssh://git@gitlab.internal/{repo}.git)' });
+  const scheme = upstreamScheme(value);
+  if (scheme === undefined) ctx.addIssue({ code: 'custom', message: `expected an ssh://, https:// or file:// URL (or user@host:path), got ${JSON.stringify(value.replace(/:\/\/[^/@]*@/, '://…@'))}` });
+  if (urlUserinfoSecret(value)) ctx.addIssue({ code: 'custom', message: 'the URL carries a password or token; put the token in tokenFile (it is never written into URLs, arguments or logs)' });
+  if (/[\s\0-\x1f\x7f]/.test(value)) ctx.addIssue({ code: 'custom', message: 'the URL must not contain spaces or control characters' });
+});
+
+const credentialPath = filePath.refine((value) => !/[\n\r"]/.test(value), 'must not contain a newline or a double quote');
+
+const upstream = section({
+  name: text('a name').regex(UPSTREAM_NAME, { error: 'a name is lowercase letters, digits and . _ -' }),
+  repositories: pattern.transform(normalizeRepoPattern),
+  url: upstreamUrl,
+  sshKeyFile: credentialPath.optional(),
+  knownHostsFile: credentialPath.optional(),
+  username: text('a user name').regex(/^[^\s:\0-\x1f\x7f]+$/, { error: 'a user name has no spaces, colons or control characters' }).optional(),
+  tokenFile: credentialPath.optional(),
+  credentialHelper: text('a git credential helper').refine((value) => !/[\n\r\0]/.test(value), 'must be one line').optional(),
+  caFile: credentialPath.optional(),
+  fetchInterval: duration.prefault('5s'),
+  serveStale: bool.default(true),
+  timeout: duration.prefault('60s'),
+}).superRefine((entry, ctx) => {
+  const scheme = upstreamScheme(entry.url);
+  const present = (keys: readonly (keyof typeof entry)[]): string[] => keys.filter((key) => entry[key] !== undefined) as string[];
+  const refuse = (keys: string[], why: string): void => {
+    for (const key of keys) ctx.addIssue({ code: 'custom', path: [key], message: why });
+  };
+  if (scheme === 'ssh') {
+    for (const key of ['sshKeyFile', 'knownHostsFile'] as const) {
+      if (entry[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `an ssh upstream needs ${key} (${key === 'sshKeyFile' ? 'the deploy key pushgate writes with' : 'the upstream\'s host key, pinned: `ssh-keyscan HOST > FILE`, then check it'})` });
+    }
+    refuse(present(['username', 'tokenFile', 'credentialHelper', 'caFile']), 'not used with an ssh upstream (it authenticates with sshKeyFile)');
+  } else if (scheme === 'https' || scheme === 'http') {
+    if (entry.credentialHelper !== undefined && entry.tokenFile !== undefined) ctx.addIssue({ code: 'custom', path: ['credentialHelper'], message: 'give either tokenFile (with username) or credentialHelper, not both' });
+    if (entry.credentialHelper === undefined && entry.tokenFile === undefined) ctx.addIssue({ code: 'custom', path: ['tokenFile'], message: `an ${scheme} upstream needs a credential: username + tokenFile, or credentialHelper` });
+    if (entry.tokenFile !== undefined && entry.username === undefined) ctx.addIssue({ code: 'custom', path: ['username'], message: 'tokenFile needs a username (the account or deploy token name the token belongs to)' });
+    refuse(present(['sshKeyFile', 'knownHostsFile']), `not used with an ${scheme} upstream (it authenticates with tokenFile or credentialHelper)`);
+    if (scheme === 'http' && !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//i.test(entry.url)) ctx.addIssue({ code: 'custom', path: ['url'], message: 'plain http would send the credential in the clear; use https:// (http:// is accepted for loopback only)' });
+  } else if (scheme === 'file') {
+    refuse(present(['sshKeyFile', 'knownHostsFile', 'username', 'tokenFile', 'credentialHelper', 'caFile']), 'a file:// upstream needs no credentials');
+  }
+});
+
+const upstreams = list(upstream, 'a list of upstreams').superRefine((entries, ctx) => {
+  const names = new Map<string, number>();
+  const patterns = new Map<string, number>();
+  entries.forEach((entry, index) => {
+    const name = names.get(entry.name);
+    if (name !== undefined) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `upstreams[${name}] is already named "${entry.name}"; give each a distinct name` });
+    else names.set(entry.name, index);
+    const same = patterns.get(entry.repositories);
+    if (same !== undefined) ctx.addIssue({ code: 'custom', path: [index, 'repositories'], message: `upstreams[${same}] (${entries[same]!.name}) already covers "${entry.repositories}"; a repository must have exactly one upstream` });
+    else patterns.set(entry.repositories, index);
+  });
+});
+
 // ── the file ───────────────────────────────────────────────────────────────
 
 const SERVICE_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -509,6 +587,7 @@ export const configSchema = section({
   console: consoleSection.prefault({}),
   audit: audit.prefault({}),
   log: log.prefault({}),
+  upstreams: upstreams.default([]),
 });
 
 export type ParsedConfig = z.output<typeof configSchema>;

@@ -31,6 +31,8 @@ export interface PushgateConfig {
   console: ConsoleConfig;
   audit: AuditConfig;
   log: LogConfig;
+  /** Git servers whose repositories pushgate mirrors and forwards pushes to. */
+  upstreams: UpstreamConfig[];
 }
 
 // ── ssh ────────────────────────────────────────────────────────────────────
@@ -422,4 +424,27 @@ export interface LogConfig {
   level: LogLevel;
   /** Operator log file; null = stderr. */
   file: string | null;
+}
+
+// ── upstreams ──────────────────────────────────────────────────────────────
+
+export interface UpstreamConfig {
+  name: string;
+  /** minimatch over repository names (without `.git`). */
+  repositories: string;
+  /** With `{repo}`: the repository name without `.git`. */
+  url: string;
+  /** Absolute paths (resolved against the config file's directory). */
+  sshKeyFile?: string;
+  knownHostsFile?: string;
+  username?: string;
+  tokenFile?: string;
+  /** A git credential helper, as git's `credential.helper` takes it. */
+  credentialHelper?: string;
+  caFile?: string;
+  /** ms a mirror may be old before a session refreshes it. */
+  fetchInterval: number;
+  serveStale: boolean;
+  /** ms any one git command talking to the upstream may take. */
+  timeout: number;
 }

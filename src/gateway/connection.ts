@@ -320,7 +320,7 @@ export class GatewayConnection {
       queueHandler: host.queueHandler,
       settings() {
         const { config } = host.runtime();
-        return { reposRoot: config.reposRoot, access: config.access, maxSessionsPerIdentity: config.ssh.limits.maxSessionsPerIdentity, queue: config.queue };
+        return { reposRoot: config.reposRoot, access: config.access, maxSessionsPerIdentity: config.ssh.limits.maxSessionsPerIdentity, queue: config.queue, upstreams: config.upstreams, configPath: config.configPath };
       },
       draining: () => host.draining(),
       sessionId,

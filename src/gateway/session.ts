@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type ssh2 from 'ssh2';
-import type { AccessRule, QueueConfig } from '../config/index.js';
+import type { AccessRule, QueueConfig, UpstreamConfig } from '../config/index.js';
 import { shellHelp } from './shell-help.js';
 import type { Identity } from '../identity/index.js';
 import { escapeControl } from '../text/index.js';
@@ -14,7 +14,8 @@ import { auditIdentity, type EventRecorder } from './events.js';
 import { gitChildEnv, isValidGitProtocol } from './git-env.js';
 import type { KeyedCounter } from './limits.js';
 import type { OperatorLog } from './log.js';
-import { planCommand, type GitPlan, type Refusal } from './plan.js';
+import type { GitPlan, Refusal } from './plan.js';
+import { planSession, type PlannedSession } from './upstream-plan.js';
 
 /** Streams of a command run on behalf of a client. */
 export interface CommandIO {
@@ -36,7 +37,7 @@ export interface SessionHost {
   readonly log: OperatorLog;
   readonly sessionsPerIdentity: KeyedCounter;
   readonly queueHandler: QueueCommandHandler | undefined;
-  settings(): { reposRoot: string; access: readonly AccessRule[]; maxSessionsPerIdentity: number; queue?: QueueConfig };
+  settings(): { reposRoot: string; access: readonly AccessRule[]; maxSessionsPerIdentity: number; queue?: QueueConfig; upstreams: UpstreamConfig[]; configPath: string | null };
   draining(): boolean;
   /** `<connection id>-<n>`: this session channel, as the hook and the audit log see it. */
   readonly sessionId: string;
@@ -153,7 +154,22 @@ async function refuseExec(channel: ssh2.ServerChannel, host: SessionHost, sessio
 async function runExec(channel: ssh2.ServerChannel, command: string, context: ExecContext, host: SessionHost): Promise<void> {
   const session = host.sessionId;
   const settings = host.settings();
-  const plan = await planCommand(command, host.identity, { reposRoot: settings.reposRoot, access: settings.access, forceCommand: host.forceCommand, queue: settings.queue });
+  const { plan, warning, release } = await planSession(command, host.identity, {
+    reposRoot: settings.reposRoot, access: settings.access, forceCommand: host.forceCommand, queue: settings.queue,
+    config: settings, record: (event) => host.events.record(event), auditFields: { session, identity: auditIdentity(host.identity) },
+  });
+  try {
+    await runPlanned(channel, command, context, host, plan, warning);
+  } finally {
+    // A push to a mirror: refreshes of it wait until git has applied it.
+    release?.();
+  }
+}
+
+async function runPlanned(channel: ssh2.ServerChannel, command: string, context: ExecContext, host: SessionHost, plan: PlannedSession['plan'], warning: string | undefined): Promise<void> {
+  const session = host.sessionId;
+  const settings = host.settings();
+  if (warning !== undefined && plan.kind === 'git') channel.stderr.write(`pushgate: ${escapeControl(warning)}\n`);
   const shown = host.forceCommand !== undefined ? `${host.forceCommand} (forced; requested: ${command})` : command;
   if (plan.kind === 'refused') return refuseExec(channel, host, session, shown, plan);
   const principal = host.identity.principal;

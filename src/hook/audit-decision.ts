@@ -35,7 +35,7 @@ export function auditFindings(findings: readonly Finding[]): AuditFinding[] {
 }
 
 /** Writes one record from a hook; false when it could not be written. */
-async function recordFromHook(config: PushgateConfig, event: AuditEventInput): Promise<boolean> {
+export async function recordFromHook(config: PushgateConfig, event: AuditEventInput): Promise<boolean> {
   // A hook's stderr reaches the pusher: audit destinations never write there.
   const log = openAudit(config.audit, { stderr: false });
   try {

@@ -91,9 +91,14 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
         reviewRequested: outcome.reviewRequested, ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
       })
       : undefined;
-    const decision = parked?.decision ?? outcome.decision;
+    // Upstream mode: an allowed push is applied here only once the upstream has taken it.
+    const refusedUpstream = outcome.decision === 'allow' && config.upstreams.length > 0
+      ? await (await import('./upstream-forward.js')).forwardFromHook({ gitDir: input.gitDir, env: input.env, config, repository, updates: classified, pusher })
+      : undefined;
+    const decision = refusedUpstream !== undefined ? 'deny' : parked?.decision ?? outcome.decision;
+    const extra = [...(parked?.decision === 'deny' ? [parked.finding] : []), ...(refusedUpstream !== undefined ? [refusedUpstream.finding] : [])];
     const report: ResultReport = {
-      decision, repository, findings: parked?.decision === 'deny' ? [...outcome.findings, parked.finding] : outcome.findings,
+      decision, repository, findings: [...outcome.findings, ...extra],
       ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
       ...(parked?.decision === 'park' ? { queueId: parked.queueId, waitCommand: parked.waitCommand } : {}),
       ...(parked?.decision === 'deny' ? { error: parked.error } : {}),
@@ -102,7 +107,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
     if (!(await recordDecision(config, report, pusher, classified, Date.now() - started)) && decision === 'allow') {
       return refused(repository, 'the decision could not be written to the audit log, so the push is refused', 'audit.unavailable', 'An administrator must check the audit log\'s disk and permissions; push again afterwards.');
     }
-    const notes = formatNotes(contentNotes);
+    const notes = formatNotes(contentNotes) + (refusedUpstream?.said ?? []).map((line) => `pushgate: upstream says: ${line}\n`).join('');
     return { exitCode: decision === 'allow' ? 0 : 1, output: notes + formatReport(report), outcome: { ...outcome, decision } };
   } catch (error) {
     return refused(repository, `the push could not be checked (${(error as Error).message.split('\n')[0]})`, 'hook.error', 'Try again; if it persists an administrator should look at the server log.');

@@ -26,12 +26,23 @@ export function countDecision(metrics: PushgateMetrics, record: AuditRecord): vo
   }
 }
 
-/** Counts a line of the audit log when it is a `push.decision` record. */
+const FORWARD_RESULTS = new Set(['accepted', 'rejected', 'stale', 'unavailable']);
+
+/** Counts one `upstream.forward` record (upstream mode); other records are ignored. */
+export function countUpstreamForward(metrics: PushgateMetrics, record: AuditRecord): void {
+  if (record.type !== 'upstream.forward' || record.result === undefined || !FORWARD_RESULTS.has(record.result)) return;
+  metrics.upstreamForwards.inc({ upstream: metrics.upstreamLabel(record.upstream), result: record.result });
+}
+
+/** Counts a line of the audit log when it is a `push.decision` or `upstream.forward` record. */
 export function countDecisionLine(metrics: PushgateMetrics, line: string): void {
   // Most records are session events: skip them without parsing.
-  if (!line.includes('"push.decision"')) return;
+  const decision = line.includes('"push.decision"');
+  if (!decision && !line.includes('"upstream.forward"')) return;
   const parsed = parseRecordLine(line);
-  if ('record' in parsed) countDecision(metrics, parsed.record);
+  if (!('record' in parsed)) return;
+  if (decision) countDecision(metrics, parsed.record);
+  countUpstreamForward(metrics, parsed.record);
 }
 
 export interface FollowDecisionsOptions {

@@ -35,7 +35,7 @@ export function metricsReferenceMarkdown(): string {
     '',
     'Besides these, prom-client\'s default process and Node.js metrics are exported with the same `pushgate_` prefix (for example `pushgate_process_cpu_seconds_total`, `pushgate_process_resident_memory_bytes`, `pushgate_nodejs_eventloop_lag_seconds`, `pushgate_nodejs_heap_size_used_bytes`).',
     '',
-    'Counters start at zero when the server starts. Push decisions, findings and check durations are read from the audit log as the hook writes it (from its end at start, following rotation), so they include pushes made through sshd or on the server itself, and only those made while `pushgate serve` runs. Label values are bounded: commands, refusal codes, decisions and states are fixed sets, rule ids come from the configured rules, issuers from `identity.issuers`. No label carries a principal, a repository, an address or any part of a finding.',
+    'Counters start at zero when the server starts. Push decisions, findings and check durations are read from the audit log as the hook writes it (from its end at start, following rotation), so they include pushes made through sshd or on the server itself, and only those made while `pushgate serve` runs. Label values are bounded: commands, refusal codes, decisions and states are fixed sets, rule ids come from the configured rules, issuers from `identity.issuers`, upstreams from `upstreams[].name` (any other name counts as `other`). No label carries a principal, a repository, an address or any part of a finding.',
     '',
   ].join('\n');
 }

@@ -21,7 +21,12 @@ export interface MetricsOptions {
   queueEntries?: QueueEntryCounts;
   /** Where the audit head gauges come from (read when scraped); without it they have no values. */
   auditHead?: () => Promise<AuditHead | undefined>;
+  /** Upstream mode: the configured upstream names (the only label values), and each one's oldest mirror age in seconds, read when scraped. */
+  upstreams?: { names(): ReadonlySet<string>; mirrorAges(): ReadonlyMap<string, number> };
 }
+
+/** Seconds; a mirror refresh is one fetch, from milliseconds to the upstream's timeout. */
+export const REFRESH_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** The audit head, read once per scrape and shared by the three gauges collected in it. */
 class HeadReading {
@@ -141,6 +146,39 @@ export class PushgateMetrics {
     collect: this.#collectHead((gauge, head) => gauge.set(Date.parse(head.time) / 1000)),
   });
 
+  readonly #upstreams: NonNullable<MetricsOptions['upstreams']> = { names: () => new Set(), mirrorAges: () => new Map() };
+
+  readonly upstreamForwards = new Counter({
+    name: 'pushgate_upstream_forwards_total',
+    help: 'Pushes forwarded to an upstream (upstream mode), by upstream name and result: accepted, rejected (the upstream refused), stale (a ref moved upstream), unavailable (no answer, or the login was refused). From the audit log, so forwards by hooks and by queue approvals count.',
+    labelNames: ['upstream', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly upstreamRefreshDuration = new Histogram({
+    name: 'pushgate_upstream_refresh_duration_seconds',
+    help: 'Time a session waited for its mirror to be refreshed from the upstream before git started, by upstream name and result: ok, error (the upstream could not be read).',
+    labelNames: ['upstream', 'result'] as const,
+    buckets: REFRESH_DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly upstreamMirrorAge = new Gauge({
+    name: 'pushgate_upstream_mirror_age_seconds',
+    help: 'Seconds since the least recently refreshed mirror of each upstream was last fetched successfully, over the mirrors this server has served since it started. Read when scraped; it grows while the upstream cannot be read.',
+    labelNames: ['upstream'] as const,
+    registers: [this.registry],
+    collect: ((source) => function collect(this: Gauge<'upstream'>): void {
+      this.reset();
+      for (const [upstream, age] of source.mirrorAges()) this.set({ upstream }, age);
+    })(this.#upstreams),
+  });
+
+  /** An upstream name as a label value: a configured name, else `other` (labels stay a bounded set). */
+  upstreamLabel(name: unknown): string {
+    return typeof name === 'string' && this.#upstreams.names().has(name) ? name : 'other';
+  }
+
   #collectHead<L extends string>(set: (gauge: Gauge<L>, head: AuditHead) => void) {
     const reading = this.#head;
     return async function collect(this: Gauge<L>): Promise<void> {
@@ -153,6 +191,7 @@ export class PushgateMetrics {
   constructor(options: MetricsOptions = {}) {
     if (options.queueEntries !== undefined) this.#queueSource.counts = options.queueEntries;
     this.#head.source = options.auditHead;
+    if (options.upstreams !== undefined) Object.assign(this.#upstreams, options.upstreams);
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
   }
 

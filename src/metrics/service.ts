@@ -5,6 +5,7 @@ import type { PushgateConfig } from '../config/index.js';
 import type { GatewayEventListener, OperatorLog } from '../gateway/index.js';
 import type { Route } from '../http/index.js';
 import type { IssuanceObserver } from '../issuance/index.js';
+import { mirrorAge, observeRefreshes } from '../upstream/index.js';
 import { followDecisions } from './decisions.js';
 import { gatewayEventListener } from './gateway.js';
 import { cachedQueueCounts } from './queue.js';
@@ -26,7 +27,23 @@ export interface ServeMetrics {
 
 export function createServeMetrics(config: () => PushgateConfig, log: OperatorLog): ServeMetrics {
   let auditFile: string | undefined;
+  // Upstream mode: the mirrors this server refreshed (gitDir → upstream name), for the staleness gauge.
+  const mirrors = new Map<string, string>();
+  const upstreamNames = (): ReadonlySet<string> => new Set(config().upstreams.map((u) => u.name));
   const metrics = new PushgateMetrics({
+    upstreams: {
+      names: upstreamNames,
+      mirrorAges() {
+        const names = upstreamNames();
+        const oldest = new Map<string, number>();
+        for (const [gitDir, upstream] of mirrors) {
+          if (!names.has(upstream)) continue;
+          const age = mirrorAge(gitDir);
+          if (Number.isFinite(age)) oldest.set(upstream, Math.max(oldest.get(upstream) ?? 0, age / 1000));
+        }
+        return oldest;
+      },
+    },
     queueEntries: cachedQueueCounts({
       reposRoot: () => config().reposRoot,
       onProblem: (repository, message) => log.warn('metrics: queue entries not counted', { repository, error: message }),
@@ -36,6 +53,10 @@ export function createServeMetrics(config: () => PushgateConfig, log: OperatorLo
   });
   const stopping = new AbortController();
   let following: Promise<void> | undefined;
+  const unobserve = observeRefreshes((event) => {
+    if (event.gitDir !== '') mirrors.set(event.gitDir, event.upstream);
+    metrics.upstreamRefreshDuration.observe({ upstream: metrics.upstreamLabel(event.upstream), result: event.ok ? 'ok' : 'error' }, event.durationMs / 1000);
+  });
   return {
     metrics,
     onGatewayEvent: gatewayEventListener(metrics),
@@ -56,6 +77,7 @@ export function createServeMetrics(config: () => PushgateConfig, log: OperatorLo
       });
     },
     async stop() {
+      unobserve();
       stopping.abort();
       await following;
     },

@@ -16,11 +16,13 @@ export type QueueErrorCode =
   | 'queue.busy'
   | 'queue.legacy'
   | 'queue.limit'
-  | 'queue.failed';
+  | 'queue.failed'
+  /** The upstream refused the approved push or could not be reached; the entry stays pending. */
+  | 'queue.upstream';
 
 const REFUSALS: ReadonlySet<QueueErrorCode> = new Set([
   'queue.not-found', 'queue.ambiguous', 'queue.not-reviewer', 'queue.four-eyes',
-  'queue.already-approved', 'queue.decided', 'queue.expired', 'queue.stale', 'queue.invalid', 'queue.legacy', 'queue.limit',
+  'queue.already-approved', 'queue.decided', 'queue.expired', 'queue.stale', 'queue.invalid', 'queue.legacy', 'queue.limit', 'queue.upstream',
 ]);
 
 export class QueueError extends Error {

@@ -20,4 +20,4 @@ export { withoutServerPaths } from './paths.js';
 export { migrateLegacy, type MigrateReport } from './migrate.js';
 export { deliver, notifyDetached, notifyEvent, signBody, chatMessage, consoleEntryUrl, SIGNATURE_HEADER, type NotifyEvent, type NotifyConfig, type DeliveryResult } from './notify.js';
 export { runPostReceive, postReceiveEnv } from './post-receive.js';
-export type { QueueContext, EntryRef } from './context.js';
+export type { QueueContext, EntryRef, UpstreamForwarder, UpstreamLink } from './context.js';

@@ -36,7 +36,7 @@ export interface Approval {
   comment?: string;
 }
 
-export type QueueEventType = 'park' | 'approve' | 'reject' | 'expire' | 'stale' | 'apply' | 'post-receive';
+export type QueueEventType = 'park' | 'approve' | 'reject' | 'expire' | 'stale' | 'apply' | 'post-receive' | 'upstream-refused';
 
 /** One transition, in the order they happened; the record ref's commits say the same in git. */
 export interface QueueEvent {

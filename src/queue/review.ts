@@ -4,8 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { copyObjects, isZeroOid, readRefs, updateRefs, type RefUpdate } from '../git/index.js';
 import type { Pusher } from '../policy/index.js';
 import { maskText } from '../text/index.js';
-import { queueAuditEvent, recordAudit } from './audit.js';
-import type { EntryRef, QueueContext } from './context.js';
+import { auditIdentity, queueAuditEvent, recordAudit } from './audit.js';
+import type { EntryRef, QueueContext, UpstreamLink } from './context.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { isQueueError, QueueError } from './errors.js';
 import { entryStore, removeEntryStore, storeExists } from './layout.js';
 import { notifyEvent } from './notify.js';
@@ -205,6 +207,15 @@ async function applyClaimed(entry: EntryRef, claimed: StoredRecord, before: Stor
   const tips = record.updates.map((u) => u.new).filter((oid) => !isZeroOid(oid));
   let failure: string | undefined;
   let stale: string | undefined;
+  const link = upstreamLink(entry, record, ctx);
+  if (link !== null && !(await refsApplied(entry.gitDir, record))) {
+    // Staleness is judged against the upstream as it is now.
+    try {
+      await link.refresh();
+    } catch (error) {
+      return holdForUpstream(entry, claimed, before, reviewer, ctx, `upstream ${link.name} could not be read: ${(error as Error).message}`);
+    }
+  }
   let applied = await refsApplied(entry.gitDir, record);
   // A ref that already moved elsewhere makes the entry stale before any object is copied
   // into the repository (the transaction below still decides; this keeps a stale push's
@@ -213,6 +224,13 @@ async function applyClaimed(entry: EntryRef, claimed: StoredRecord, before: Stor
     const current = await readRefs(entry.gitDir, record.updates.map((u) => u.ref)).catch(() => null);
     const moved = current === null ? undefined : record.updates.find((u) => (current.get(u.ref) ?? u.old.replace(/./g, '0')) !== u.old);
     if (moved !== undefined) stale = moved.ref;
+  }
+  let forwarded = false;
+  if (!applied && stale === undefined && link !== null) {
+    const sent = await link.forward(store, refUpdates(record).map((u) => ({ ref: u.ref, oldOid: u.oldOid!, newOid: u.newOid })), { queueId: record.id, reviewer: auditIdentity(by) });
+    if (sent.outcome === 'stale') stale = sent.staleRef ?? 'a ref';
+    else if (sent.outcome !== 'accepted') return holdForUpstream(entry, claimed, before, reviewer, ctx, sent.message);
+    else forwarded = true;
   }
   if (!applied && stale === undefined) {
     try {
@@ -227,8 +245,10 @@ async function applyClaimed(entry: EntryRef, claimed: StoredRecord, before: Stor
           break;
         }
         if (moved.reason === 'stale') {
-          // Someone who took over a dead claim may have applied it first.
-          if (await refsApplied(entry.gitDir, record)) applied = true;
+          // Someone who took over a dead claim may have applied it first; or, the
+          // upstream having accepted it, a refresh brought it into the mirror.
+          if (forwarded && link !== null) await link.refresh().catch(() => undefined);
+          if (forwarded || (await refsApplied(entry.gitDir, record))) applied = true;
           else stale = moved.ref ?? 'a ref';
           break;
         }
@@ -277,6 +297,36 @@ async function applyClaimed(entry: EntryRef, claimed: StoredRecord, before: Stor
   // Approved, not applied: the claim goes, the approvals stay; any reviewer but the pusher may retry.
   await commitTransition(entry.gitDir, claimed, rest, `approve ${record.id}: not applied yet`).catch(() => undefined);
   throw new QueueError('queue.failed', `queue entry ${record.id} is approved but its refs could not be updated (${failure ?? 'unknown error'}); run \`pushgate queue approve ${record.id}\` again to retry`);
+}
+
+/**
+ * The upstream link of the entry's repository; null without an upstream. A
+ * repository created as a mirror but approved without an upstream link is
+ * refused: applying there would move the mirror alone.
+ */
+function upstreamLink(entry: EntryRef, record: QueueRecord, ctx: QueueContext): UpstreamLink | null {
+  const link = ctx.upstream?.forRepository(record.repository, entry.gitDir);
+  if (link !== undefined) return link;
+  if (existsSync(join(entry.gitDir, 'pushgate-upstream'))) {
+    throw new QueueError('queue.failed', `${record.repository} mirrors an upstream that this configuration does not name; approve it where the upstream is configured (or fix upstreams in the configuration)`);
+  }
+  return null;
+}
+
+/**
+ * The upstream refused the push or could not be reached: nothing moved. The
+ * entry goes back to pending, as it was before this approval, with the
+ * upstream's answer in its history; the reviewer sees it, and can approve
+ * again once the cause is fixed.
+ */
+async function holdForUpstream(entry: EntryRef, claimed: StoredRecord, before: StoredRecord, reviewer: Pusher, ctx: QueueContext, message: string): Promise<never> {
+  const detail = maskText(message).slice(0, 4000);
+  const event: QueueEvent = { type: 'upstream-refused', at: ctx.now().toISOString(), by: identityOf(reviewer), detail };
+  const held: QueueRecord = { ...before.record, events: [...before.record.events, event] };
+  const result = await finalTransition(entry, claimed, held, `upstream refused ${before.record.id}`).catch(() => null);
+  await recordAudit(ctx.audit, queueAuditEvent('queue.approve', held, { reviewer: identityOf(reviewer), result: 'upstream-refused', code: 'queue.upstream', reason: detail }), ctx.warn);
+  if (result === null) throw new QueueError('queue.failed', `queue entry ${before.record.id} was not applied (${detail}), and could not be returned to pending`);
+  throw new QueueError('queue.upstream', `queue entry ${before.record.id} was not applied and stays pending: ${detail}`);
 }
 
 /** Moves a claimed record to its final state; null when someone else decided it meanwhile. */

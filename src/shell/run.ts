@@ -13,7 +13,8 @@ import type { PushgateConfig } from '../config/index.js';
 import { auditIdentity, EventRecorder, UNKNOWN_PRINCIPAL } from '../gateway/events.js';
 import { gitChildEnv } from '../gateway/git-env.js';
 import { silentLog, type OperatorLog } from '../gateway/operator-log.js';
-import { planCommand, type Refusal } from '../gateway/plan.js';
+import type { Refusal } from '../gateway/plan.js';
+import { planSession, type PlannedSession } from '../gateway/upstream-plan.js';
 import { shellHelp } from '../gateway/shell-help.js';
 import { Trust } from '../gateway/trust.js';
 import type { Identity } from '../identity/index.js';
@@ -142,7 +143,20 @@ async function runCommand(context: Context, identity: Identity, forceCommand: st
   if (context.options.tty === true || (env.SSH_TTY ?? '') !== '') {
     return refuseCommand(context, identity, shown, { code: 'session.pty', message: 'terminals are refused; this server runs git commands only', reason: 'pty requests are refused; this server runs git commands only' });
   }
-  const plan = await planCommand(requested ?? '', identity, { reposRoot: config.reposRoot, access: config.access, forceCommand, queue: config.queue });
+  const { plan, warning, release } = await planSession(requested ?? '', identity, {
+    reposRoot: config.reposRoot, access: config.access, forceCommand, queue: config.queue,
+    config, record: (event) => context.events.record(event), auditFields: { session: context.session, identity: auditIdentity(identity) },
+  });
+  try {
+    return await runPlanned(context, identity, shown, plan, warning, env, config);
+  } finally {
+    // A push to a mirror: refreshes of it wait until git has applied it.
+    release?.();
+  }
+}
+
+async function runPlanned(context: Context, identity: Identity, shown: string, plan: PlannedSession['plan'], warning: string | undefined, env: NodeJS.ProcessEnv, config: PushgateConfig): Promise<number> {
+  if (warning !== undefined && plan.kind === 'git') context.say(`pushgate: ${escapeControl(warning)}\n`);
   if (plan.kind === 'refused') return refuseCommand(context, identity, shown, plan);
   const childEnv = gitChildEnv({ identity, session: context.session, gitProtocol: env.GIT_PROTOCOL, base: env });
   let program: Invocation;

@@ -8,9 +8,8 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join, relative, sep } from 'node:path';
-import { requireTool, tempDir } from '../helpers/tools.js';
+import { accepts, requireTool, tempDir } from '../helpers/tools.js';
 import { asUser } from '../helpers/user-shell.js';
 
 requireTool('npm', 'npm');
@@ -57,17 +56,6 @@ function commandOf(pid: number): string {
   } catch {
     return '(gone)';
   }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -86,7 +86,7 @@ t.test('--check: silent and 0 when all is there, else the exact install command 
   t.equal(line, `${sudo}apt-get update && ${sudo}apt-get install -y --no-install-recommends ${expected.join(' ')}`);
   t.match(bare.stderr, /missing system tools: .*\bgit\b.*\bssh-keygen\b/);
 
-  const withGit = check(shellOnly(t, ['git', 'curl']));
+  const withGit = check(shellOnly(t, ['git', 'git-shell', 'curl']));
   const fewer = /^ {2}(.*apt-get install.*)$/m.exec(withGit.stderr)?.[1] ?? '';
   t.notMatch(fewer, /\b(git|curl)\b(?!-)/, 'what is there is not asked for');
   t.match(fewer, /\bopenssh-client\b/);

@@ -25,6 +25,9 @@ t.test('the metric names, types and labels others rely on', async (t) => {
     ['pushgate_audit_head_seq', 'gauge', []],
     ['pushgate_audit_head_info', 'gauge', ['hash']],
     ['pushgate_audit_head_timestamp_seconds', 'gauge', []],
+    ['pushgate_upstream_forwards_total', 'counter', ['upstream', 'result']],
+    ['pushgate_upstream_refresh_duration_seconds', 'histogram', ['upstream', 'result']],
+    ['pushgate_upstream_mirror_age_seconds', 'gauge', ['upstream']],
   ];
   const actual = metrics.registry.getMetricsAsArray().map((m) => [m.name, m.type, (m as unknown as { labelNames: string[] }).labelNames]);
   t.same(actual, expected);
