@@ -54,6 +54,7 @@ function upstreamRows(result: Awaited<ReturnType<typeof benchUpstream>>, hookAdd
   print(`| upstream mode: \`git clone --bare\` of a ${mb} MB repository through pushgate (warm mirror, fetchInterval ${result.fetchInterval}) against straight from the sshd + git-shell upstream, median of ${result.runs} | ${(clone.pushgateMs / 1000).toFixed(2)} s | ${(clone.directMs / 1000).toFixed(2)} s (upstream sshd) | ${clone.ratio.toFixed(2)}× | ≤ 1.1× |`);
   const budget = 1.5 * push.directMs + hookAddedMs;
   print(`| upstream mode: one-commit push through pushgate (decide, forward, apply) against straight to the upstream, median of ${result.runs} | ${push.pushgateMs.toFixed(0)} ms | ${push.directMs.toFixed(0)} ms (upstream sshd) | ${push.ratio.toFixed(2)}×; ${push.pushgateMs <= budget ? 'within' : 'over'} 1.5× + hook (${budget.toFixed(0)} ms) | ≤ 1.5× + hook cost (+${hookAddedMs.toFixed(0)} ms above) |`);
+  print(`| the same push, from pushgate's audit log: the hook from start to decision (forward included) / the forward alone, medians | ${result.pushParts.hookMs.toFixed(0)} ms / ${result.pushParts.forwardMs.toFixed(0)} ms | | | |`);
 }
 
 main().catch((error: unknown) => {

@@ -13,7 +13,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,27 @@ export interface UpstreamBenchResult {
   push: PairTimes;
   /** The upstream's fetchInterval in the run: a session older than it refreshes the mirror first. */
   fetchInterval: string;
+  /** From pushgate's audit log, medians over the measured pushes: the hook from start to decision (forward included), and the forward alone. */
+  pushParts: { hookMs: number; forwardMs: number };
+}
+
+/** Medians of `durationMs` of the last `count` audit records of each type, from every audit log under `dir`. */
+function auditDurations(dir: string, count: number): { hookMs: number; forwardMs: number } {
+  const byType = new Map<string, number[]>();
+  for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    if (!name.endsWith('audit.log')) continue;
+    for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        const record = JSON.parse(line) as { type?: string; durationMs?: number };
+        if (typeof record.type === 'string' && typeof record.durationMs === 'number') byType.set(record.type, [...(byType.get(record.type) ?? []), record.durationMs]);
+      } catch {
+        // not a record
+      }
+    }
+  }
+  const last = (type: string): number => median((byType.get(type) ?? [NaN]).slice(-count));
+  return { hookMs: last('push.decision'), forwardMs: last('upstream.forward') };
 }
 
 /**
@@ -257,6 +278,7 @@ export async function benchUpstream(options: UpstreamBenchOptions = {}): Promise
       clone: summary(times.clone.pushgate, times.clone.direct),
       push: summary(times.push.pushgate, times.push.direct),
       fetchInterval,
+      pushParts: auditDurations(srv, runs),
     };
   } finally {
     for (const stop of stops.reverse()) await stop();
