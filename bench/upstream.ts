@@ -31,6 +31,8 @@ export interface UpstreamBenchOptions {
   /** MiB of incompressible file content (default 160: a pack of about 168 MB). */
   megabytes?: number;
   runs?: number;
+  /** The upstream's fetchInterval (default 5s, the config's default). */
+  fetchInterval?: string;
   log?: (line: string) => void;
 }
 
@@ -192,7 +194,7 @@ export async function benchUpstream(options: UpstreamBenchOptions = {}): Promise
     sh(process.execPath, [PUSHGATE, 'init', '--dir', srv, '--ssh-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0']);
     const configPath = join(srv, 'pushgate.yaml');
     const doc = parseDocument(readFileSync(configPath, 'utf8'));
-    const fetchInterval = '5s';
+    const fetchInterval = options.fetchInterval ?? '5s';
     doc.setIn(['upstreams'], doc.createNode([{
       name: 'bench', repositories: 'bench/**', url: `ssh://${user}@127.0.0.1:${upstream.port}${upstreamRoot}/{repo}.git`,
       sshKeyFile: deployKey, knownHostsFile: upstreamKnownHosts, fetchInterval,
@@ -286,10 +288,11 @@ export async function benchUpstream(options: UpstreamBenchOptions = {}): Promise
   }
 }
 
-/** `node build/bench/upstream.js [MiB] [runs]`: the upstream comparison alone. */
+/** `node build/bench/upstream.js [MiB] [runs] [fetchInterval]`: the upstream comparison alone. */
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [megabytes, runs] = process.argv.slice(2).map(Number);
-  benchUpstream({ log: (line) => process.stderr.write(`${line}\n`), ...(megabytes ? { megabytes } : {}), ...(runs ? { runs } : {}) }).then(
+  const [megabytes, runs] = process.argv.slice(2, 4).map(Number);
+  const fetchInterval = process.argv[4];
+  benchUpstream({ log: (line) => process.stderr.write(`${line}\n`), ...(megabytes ? { megabytes } : {}), ...(runs ? { runs } : {}), ...(fetchInterval ? { fetchInterval } : {}) }).then(
     (result) => process.stdout.write(`${JSON.stringify(result, null, 2)}\n`),
     (error: unknown) => {
       process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { pushgateBin, requireTool, runAsync, tempDir, type Ran } from '../helpers/tools.js';
 import { pushgateResult } from '../helpers/git-server.js';
 import { pathWithoutPushgate } from '../helpers/user-shell.js';
+import { startSshUpstream } from '../helpers/upstream-sshd.js';
 
 /** The user's environment, minus anything pushgate or git would pick up from the test's own setup. */
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -238,6 +239,30 @@ t.test('--upstream URL: the demo stands in front of that repository, served unde
   dev.child.kill('SIGINT');
   t.same(await dev.exited, { code: 0, signal: null }, dev.err());
   t.equal(gitOut(['--git-dir', upstream, 'rev-parse', 'main']), upstreamMain, 'the user\'s repository is left as it was');
+});
+
+t.test('--upstream ssh://… with a deploy key: the walkthrough shows the push upstream through pushgate\'s own credential', { timeout: 180_000 }, async (t) => {
+  const upstream = await startSshUpstream(t);
+  upstream.repos.create('demo/app');
+  const dir = join(tempDir(t, 'pushgate-dev-ssh-'), 'demo');
+  const dev = await startDev(t, ['--dir', dir, '--upstream', upstream.urlTemplate, '--upstream-ssh-key', upstream.deployKey, '--upstream-known-hosts', upstream.knownHosts]);
+  const info = JSON.parse(readFileSync(join(dir, 'dev.json'), 'utf8')) as DevJson;
+  const envFile = info.upstream?.envFile ?? '';
+  t.ok(existsSync(envFile), 'a remote upstream is looked at through an environment file');
+  const privateKey = readFileSync(upstream.deployKey, 'utf8').split('\n').find((l) => l.length > 40) ?? '';
+  t.notMatch(readFileSync(envFile, 'utf8'), privateKey, 'the file names the deploy key, it does not hold it');
+  const commands = dev.out().split('\n').filter((l) => l.startsWith('$ ')).map((l) => l.slice(2));
+  for (const needle of ['--client-id demo-agent', 'git clone', 'git push origin feature/hello']) {
+    const ran = await sh(commands.find((c) => c.includes(needle)) ?? 'false');
+    t.equal(ran.status, 0, `${needle}: ${ran.stderr}`);
+  }
+  const look = await sh(commands.find((c) => c.includes('ls-remote') && c.includes('feature/hello')) ?? 'false');
+  t.equal(look.status, 0, `the upstream step: ${look.stderr}`);
+  const head = gitOut(['-C', info.workTree, 'rev-parse', 'feature/hello']);
+  t.match(look.stdout, `${head}\trefs/heads/feature/hello`, 'the step shows the push upstream');
+  t.equal(upstream.repos.refs('demo/app')['refs/heads/feature/hello'], head, 'and it is there');
+  dev.child.kill('SIGINT');
+  t.same(await dev.exited, { code: 0, signal: null }, dev.err());
 });
 
 t.test('upstream options that cannot work are refused before anything starts, in the words of the options', async (t) => {
