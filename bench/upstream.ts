@@ -12,17 +12,15 @@
  *    push is a fast-forward of a ref that already exists.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createCipheriv } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import { median, scratch, sh, timed } from './fixtures.js';
+import { median, scratch, sh, timed, writeIncompressibleHistory } from './fixtures.js';
 import { freePort, SSHD, stopChild, waitForStderr } from './sshd.js';
 
 const PUSHGATE = fileURLToPath(new URL('../../bin/pushgate.js', import.meta.url));
-const MIB = 1024 * 1024;
 const REPO = 'bench/big';
 /** Bump when the generated content changes: the cache is keyed on it. */
 const CONTENT_VERSION = 1;
@@ -76,10 +74,9 @@ function auditDurations(dir: string, count: number): { hookMs: number; forwardMs
 }
 
 /**
- * `megabytes` MiB of deterministic, incompressible content (AES-128-CTR
- * keystream under a fixed key, one IV per file) in commits of 8 files, made
- * with `git fast-import`. Cached under the system's temp directory: the
- * same content every time, so the cache needs no checking beyond its marker.
+ * The repository of `writeIncompressibleHistory`, cached under the system's
+ * temp directory: the same content every time, so the cache needs no
+ * checking beyond its marker.
  */
 async function cachedSource(megabytes: number, log: (line: string) => void): Promise<string> {
   const cacheDir = join(tmpdir(), 'pushgate-bench-upstream-cache');
@@ -93,35 +90,7 @@ async function cachedSource(megabytes: number, log: (line: string) => void): Pro
   rmSync(repo, { recursive: true, force: true });
   mkdirSync(cacheDir, { recursive: true });
   sh('git', ['init', '--quiet', '--bare', '--initial-branch=main', repo]);
-  const child = spawn('git', ['fast-import', '--quiet'], { cwd: repo, stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-  const write = (chunk: string | Buffer): Promise<void> => new Promise((resolve) => {
-    if (child.stdin.write(chunk)) resolve();
-    else child.stdin.once('drain', resolve);
-  });
-  const key = Buffer.alloc(16, 0x42);
-  const zeros = Buffer.alloc(MIB);
-  const perCommit = 8;
-  let mark = 1;
-  for (let c = 0; c * perCommit < megabytes; c++) {
-    const files: Array<[string, number]> = [];
-    for (let f = 0; f < perCommit && c * perCommit + f < megabytes; f++) {
-      const iv = Buffer.alloc(16);
-      iv.writeUInt32BE(c * perCommit + f, 0);
-      const content = createCipheriv('aes-128-ctr', key, iv).update(zeros);
-      await write(`blob\nmark :${mark}\ndata ${MIB}\n`);
-      await write(content);
-      await write('\n');
-      files.push([`data/c${c}/f${f}.bin`, mark++]);
-    }
-    const message = `commit ${c}`;
-    await write(`commit refs/heads/main\nmark :${mark++}\ncommitter Bench <bench@example.test> ${1700000000 + c} +0000\ndata ${message.length}\n${message}\n`);
-    await write(files.map(([path, m]) => `M 100644 :${m} ${path}\n`).join('') + '\n');
-  }
-  child.stdin.end();
-  if ((await exited) !== 0) throw new Error(`git fast-import failed: ${stderr}`);
+  await writeIncompressibleHistory(repo, megabytes);
   // One pack, as a server that has run gc holds it.
   sh('git', ['repack', '-a', '-d', '-q', '--window=0'], { cwd: repo });
   writeFileSync(done, '');
