@@ -12,6 +12,7 @@ import { CREDENTIAL_OPTIONS, devUpstreamView, planDevUpstream, type DevUpstreamO
 import { walkthrough, writeBinDir, writeEnvFile, writeOperatorEnvFile, type DevInfo } from '../dev/walkthrough.js';
 import { createOperatorLog } from '../gateway/index.js';
 import { PUSHGATE_ENTRY } from '../self/index.js';
+import { escapeControl } from '../text/index.js';
 import { CliError, EXIT_REFUSED } from './exit.js';
 import type { CommandResult } from './main.js';
 import { serveUntilSignal, startServing, type Serving } from './serving.js';
@@ -66,13 +67,7 @@ function upstreamConfigError(error: ConfigError): never {
  */
 async function startServer(dir: string, issuer: string, devConsole: DevConsole, upstream: DevUpstreamPlan | undefined): Promise<{ configPath: string; logFile: string; serving: Serving; upstream?: DevUpstreamView }> {
   const configPath = writeServerDir(join(dir, 'server'), issuer, devConsole, upstream?.entry);
-  let source: ConfigSource;
-  try {
-    source = new ConfigSource(configPath);
-  } catch (error) {
-    if (upstream !== undefined && isConfigError(error)) upstreamConfigError(error);
-    throw error;
-  }
+  const source = new ConfigSource(configPath);
   let view: DevUpstreamView | undefined;
   if (upstream === undefined) {
     await createDemoRepo(source.current.reposRoot, configPath);
@@ -83,7 +78,7 @@ async function startServer(dir: string, issuer: string, devConsole: DevConsole, 
     try {
       await ensureMirror(target, { reposRoot: source.current.reposRoot, configPath });
     } catch (error) {
-      throw new CliError(`the demo cannot start in front of ${target.url}: ${(error as Error).message.replace(/\.+$/, '')}. Check --upstream and its credential options, or leave --upstream out to use a local upstream.`);
+      throw new CliError(`the demo cannot start in front of ${target.url}: ${escapeControl((error as Error).message).replace(/\.+$/, '')}. Check --upstream and its credential options, or leave --upstream out to use a local upstream.`);
     }
     view = devUpstreamView(target.upstream, upstream.repository, join(dir, 'upstream.env'), upstreamEnv(target.upstream, {}));
   }

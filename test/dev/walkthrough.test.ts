@@ -265,6 +265,18 @@ t.test('--upstream ssh://… with a deploy key: the walkthrough shows the push u
   t.same(await dev.exited, { code: 0, signal: null }, dev.err());
 });
 
+t.test('--no-upstream: pushgate hosts the demo repository itself', { timeout: 120_000 }, async (t) => {
+  const dir = join(tempDir(t, 'pushgate-dev-local-'), 'demo');
+  const dev = await startDev(t, ['--dir', dir, '--no-upstream']);
+  const info = JSON.parse(readFileSync(join(dir, 'dev.json'), 'utf8')) as DevJson;
+  t.equal(info.upstream, undefined);
+  t.notOk(existsSync(join(dir, 'upstream')), 'no upstream repository');
+  t.equal(dev.out().split('\n').filter((l) => l.startsWith('$ ')).length, 11, 'the walkthrough without the upstream steps');
+  t.notMatch(dev.out(), /upstream/);
+  dev.child.kill('SIGINT');
+  t.same(await dev.exited, { code: 0, signal: null }, dev.err());
+});
+
 t.test('upstream options that cannot work are refused before anything starts, in the words of the options', async (t) => {
   const root = tempDir(t, 'pushgate-dev-refused-');
   const dev = (args: string[]) => spawnSync(process.execPath, [pushgateBin, 'dev', '--dir', join(root, 'demo'), ...args], { env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
