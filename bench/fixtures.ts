@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createCipheriv } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,4 +109,43 @@ export function measured(command: string, args: string[], options: { cwd?: strin
   const children = result.stdout.trimEnd().split('\n').at(-1) ?? '';
   const [user = 0, system = 0] = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60_000 + Number(m[2]) * 1000);
   return { ms, cpuMs: user + system, status: result.status, stderr: result.stderr };
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * `megabytes` files of 1 MiB, 8 per commit on main, written into `repo` with
+ * `git fast-import`: deterministic but incompressible content (the AES-128-CTR
+ * keystream under a fixed key, one IV per file), so every run builds the same
+ * repository and its pack is as large as its content.
+ */
+export async function writeIncompressibleHistory(repo: string, megabytes: number): Promise<void> {
+  const child = spawn('git', ['fast-import', '--quiet'], { cwd: repo, stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  const write = (chunk: string | Buffer): Promise<void> => new Promise((resolve) => {
+    if (child.stdin.write(chunk)) resolve();
+    else child.stdin.once('drain', resolve);
+  });
+  const key = Buffer.alloc(16, 0x42);
+  const zeros = Buffer.alloc(MIB);
+  const perCommit = 8;
+  let mark = 1;
+  for (let c = 0; c * perCommit < megabytes; c++) {
+    const files: Array<[string, number]> = [];
+    for (let f = 0; f < perCommit && c * perCommit + f < megabytes; f++) {
+      const iv = Buffer.alloc(16);
+      iv.writeUInt32BE(c * perCommit + f, 0);
+      await write(`blob\nmark :${mark}\ndata ${MIB}\n`);
+      await write(createCipheriv('aes-128-ctr', key, iv).update(zeros));
+      await write('\n');
+      files.push([`data/c${c}/f${f}.bin`, mark++]);
+    }
+    const message = `commit ${c}`;
+    await write(`commit refs/heads/main\nmark :${mark++}\ncommitter Bench <bench@example.test> ${1700000000 + c} +0000\ndata ${message.length}\n${message}\n`);
+    await write(files.map(([path, m]) => `M 100644 :${m} ${path}\n`).join('') + '\n');
+  }
+  child.stdin.end();
+  if ((await exited) !== 0) throw new Error(`git fast-import failed: ${stderr}`);
 }

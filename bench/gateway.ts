@@ -1,14 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, scratch, sh, timed } from './fixtures.js';
+import { median, scratch, sh, timed, writeIncompressibleHistory } from './fixtures.js';
 import { startBenchSshd, stopChild, waitForStderr, type BenchServer } from './sshd.js';
 
 const PUSHGATE = fileURLToPath(new URL('../../bin/pushgate.js', import.meta.url));
-const MIB = 1024 * 1024;
 
 export interface TransportTimes {
   gatewayMs: number;
@@ -43,37 +41,11 @@ export interface TransportOptions {
   log?: (line: string) => void;
 }
 
-/**
- * A repository of random (incompressible) files, so its pack is as large as
- * its content: `megabytes` files of 1 MiB, 8 per commit, via git fast-import.
- */
+/** A repository of incompressible files, so its pack is as large as its content (`writeIncompressibleHistory`). */
 export async function generateRandomRepo(dir: string, megabytes: number): Promise<string> {
   const repo = join(dir, 'source');
   sh('git', ['init', '--quiet', '--initial-branch=main', repo]);
-  const child = spawn('git', ['fast-import', '--quiet'], { cwd: repo, stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-  const write = (chunk: string | Buffer): Promise<void> => new Promise((resolve) => {
-    if (child.stdin.write(chunk)) resolve();
-    else child.stdin.once('drain', resolve);
-  });
-  const perCommit = 8;
-  let mark = 1;
-  for (let c = 0; c * perCommit < megabytes; c++) {
-    const files: Array<[string, number]> = [];
-    for (let f = 0; f < perCommit && c * perCommit + f < megabytes; f++) {
-      await write(`blob\nmark :${mark}\ndata ${MIB}\n`);
-      await write(randomBytes(MIB));
-      await write('\n');
-      files.push([`data/c${c}/f${f}.bin`, mark++]);
-    }
-    const message = `commit ${c}`;
-    await write(`commit refs/heads/main\nmark :${mark++}\ncommitter Bench <bench@example.test> ${1700000000 + c} +0000\ndata ${message.length}\n${message}\n`);
-    await write(files.map(([path, m]) => `M 100644 :${m} ${path}\n`).join('') + '\n');
-  }
-  child.stdin.end();
-  if ((await exited) !== 0) throw new Error(`git fast-import failed: ${stderr}`);
+  await writeIncompressibleHistory(repo, megabytes);
   return repo;
 }
 

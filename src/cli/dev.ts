@@ -2,15 +2,18 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigSource } from '../config/index.js';
+import { stringify } from 'yaml';
+import { ConfigSource, isConfigError, parseConfig, type ConfigError } from '../config/index.js';
 import type { DevIdp } from '../dev/idp.js';
 import { withoutProviderWarnings } from '../dev/quiet.js';
 import { demoSecret } from '../dev/secret.js';
-import { createDemoRepo, DEMO_REPO, writeServerDir, type DevConsole } from '../dev/setup.js';
+import { createDemoRepo, DEMO_REPO, seedDemoRepo, writeServerDir, type DevConsole } from '../dev/setup.js';
+import { CREDENTIAL_OPTIONS, devUpstreamView, planDevUpstream, type DevUpstreamOptions, type DevUpstreamPlan, type DevUpstreamView } from '../dev/upstream.js';
 import { walkthrough, writeBinDir, writeEnvFile, writeOperatorEnvFile, type DevInfo } from '../dev/walkthrough.js';
 import { createOperatorLog } from '../gateway/index.js';
 import { PUSHGATE_ENTRY } from '../self/index.js';
-import { CliError } from './exit.js';
+import { escapeControl } from '../text/index.js';
+import { CliError, EXIT_REFUSED } from './exit.js';
 import type { CommandResult } from './main.js';
 import { serveUntilSignal, startServing, type Serving } from './serving.js';
 
@@ -45,15 +48,44 @@ function writeSecret(dir: string, name: string, secret: string): string {
   return path;
 }
 
-/** The demo's server: `pushgate serve`'s own start on the demo config, its operator log in a file beside it. */
-async function startServer(dir: string, issuer: string, devConsole: DevConsole): Promise<{ configPath: string; logFile: string; serving: Serving }> {
-  const configPath = writeServerDir(join(dir, 'server'), issuer, devConsole);
+/** The config's complaint about the upstream entry, in the words of pushgate dev's options. */
+function upstreamConfigError(error: ConfigError): never {
+  const option = (path: string): string => {
+    if (/^upstreams(\[0\]|\.0)\.url$/.test(path)) return '--upstream';
+    const found = Object.values(CREDENTIAL_OPTIONS).find(([, key]) => new RegExp(`^upstreams(\\[0\\]|\\.0)\\.${key}$`).test(path));
+    return found?.[0] ?? path;
+  };
+  const problems = error.problems.map((problem) => `  ${option(problem.path)}: ${problem.message}`);
+  throw new CliError(`the upstream options are not usable:\n${problems.join('\n')}`, EXIT_REFUSED);
+}
+
+/**
+ * The demo's server: `pushgate serve`'s own start on the demo config, its
+ * operator log in a file beside it. With an upstream, the demo repository is
+ * its mirror, made before the server starts (so an upstream that cannot be
+ * read stops the demo here, saying why).
+ */
+async function startServer(dir: string, issuer: string, devConsole: DevConsole, upstream: DevUpstreamPlan | undefined): Promise<{ configPath: string; logFile: string; serving: Serving; upstream?: DevUpstreamView }> {
+  const configPath = writeServerDir(join(dir, 'server'), issuer, devConsole, upstream?.entry);
   const source = new ConfigSource(configPath);
-  await createDemoRepo(source.current.reposRoot, configPath);
+  let view: DevUpstreamView | undefined;
+  if (upstream === undefined) {
+    await createDemoRepo(source.current.reposRoot, configPath);
+  } else {
+    if (upstream.seed !== undefined) await seedDemoRepo(upstream.seed);
+    const { ensureMirror, upstreamFor, upstreamEnv } = await import('../upstream/index.js');
+    const target = upstreamFor(source.current, upstream.repository)!;
+    try {
+      await ensureMirror(target, { reposRoot: source.current.reposRoot, configPath });
+    } catch (error) {
+      throw new CliError(`the demo cannot start in front of ${target.url}: ${escapeControl((error as Error).message).replace(/\.+$/, '')}. Check --upstream and its credential options, or leave --upstream out to use a local upstream.`);
+    }
+    view = devUpstreamView(target.upstream, upstream.repository, join(dir, 'upstream.env'), upstreamEnv(target.upstream, {}));
+  }
   // The terminal shows the walkthrough; the server's own log goes to a file.
   const logFile = join(dir, 'server', 'pushgate.log');
   const serving = await startServing(source, { log: createOperatorLog({ ...source.current.log, file: logFile }) });
-  return { configPath, logFile, serving };
+  return { configPath, logFile, serving, ...(view !== undefined ? { upstream: view } : {}) };
 }
 
 /** dev.json appears whole or not at all: scripts wait for it. */
@@ -63,10 +95,20 @@ function writeAtomically(path: string, text: string): void {
   renameSync(partial, path);
 }
 
-async function runDev(dirOption: string): Promise<void> {
+async function runDev(dirOption: string, upstreamOptions: DevUpstreamOptions): Promise<void> {
   const dir = resolve(dirOption);
   // The demo's ssh options name files under DIR, and PUSHGATE_SSH_OPTIONS is split on whitespace.
   if (/\s/.test(dir)) throw new CliError(`--dir ${JSON.stringify(dir)}: the demo directory's path must not contain whitespace; choose another`);
+  const upstream = planDevUpstream(dir, upstreamOptions, DEMO_REPO);
+  // The config's own checks of the upstream entry, before anything is replaced or started.
+  if (upstream !== undefined) {
+    try {
+      parseConfig(stringify({ upstreams: [upstream.entry] }));
+    } catch (error) {
+      if (isConfigError(error)) upstreamConfigError(error);
+      throw error;
+    }
+  }
   freshDir(dir);
   // Loaded on demand: oidc-provider is heavy and warns on load, and every other command shares this module graph.
   // The console's callback URL is registered at the IdP before the server starts: its HTTP port is chosen first.
@@ -76,13 +118,14 @@ async function runDev(dirOption: string): Promise<void> {
   let started: Awaited<ReturnType<typeof startServer>>;
   try {
     const consoleClient = idp.clients.console!;
-    started = await startServer(dir, idp.issuer, { httpPort, clientId: consoleClient.id, clientSecretFile: writeSecret(join(dir, 'secrets'), consoleClient.id, consoleClient.secret) });
+    started = await startServer(dir, idp.issuer, { httpPort, clientId: consoleClient.id, clientSecretFile: writeSecret(join(dir, 'secrets'), consoleClient.id, consoleClient.secret) }, upstream);
   } catch (error) {
     // The IdP's listening socket would keep the process alive after the error.
     await idp.close();
     throw error;
   }
   const { configPath, logFile, serving } = started;
+  const upstreamView = started.upstream;
   const http = serving.http;
   if (http === undefined) {
     await Promise.all([serving.stop(), idp.close()]);
@@ -106,7 +149,7 @@ async function runDev(dirOption: string): Promise<void> {
     sshPort: serving.ssh.port,
     httpUrl,
     metricsUrl: `${httpUrl}/metrics`,
-    repoUrl: `ssh://git@127.0.0.1:${serving.ssh.port}/${DEMO_REPO}.git`,
+    repoUrl: `ssh://git@127.0.0.1:${serving.ssh.port}/${upstream?.repository ?? DEMO_REPO}.git`,
     knownHosts,
     logFile,
     clients: {
@@ -119,6 +162,7 @@ async function runDev(dirOption: string): Promise<void> {
       url: consoleUrl,
       accounts: idp.accounts.map((a) => ({ username: a.username, passwordFile: writeSecret(secrets, `${a.username}.password`, a.password) })),
     },
+    ...(upstreamView !== undefined ? { upstream: upstreamView } : {}),
   };
   writeAtomically(join(dir, 'dev.json'), `${JSON.stringify({ ...info, configPath, pushgate: join(binDir, 'pushgate') }, null, 2)}\n`);
   process.stdout.write(walkthrough(info));
@@ -131,11 +175,35 @@ async function runDev(dirOption: string): Promise<void> {
 
 export function registerDevCommand(program: Command, result: CommandResult): void {
   const dev = program.command('dev')
-    .description('Run the whole product on loopback for a demo: identity provider, certificate service, SSH gateway, a demo repository; prints a walkthrough.')
+    .description('Run the whole product on loopback for a demo: identity provider, certificate service, SSH gateway in front of an upstream Git server, a demo repository, the review console; prints a walkthrough.')
     .option('--dir <dir>', 'demo directory (replaced if it holds an earlier demo)', '.pushgate-dev')
-    .addHelpText('after', '\nRuns until Ctrl-C (SIGINT) or SIGTERM. Writes DIR/dev.json.\n\nExample:\n  pushgate dev --dir /tmp/pushgate-demo')
-    .action(async (options: { dir: string }) => {
-      await runDev(options.dir);
+    .option('--upstream <url>', 'the Git server pushgate stands in front of: a URL template with {repo} (demo/app goes there) or one repository\'s URL (default: a bare repository under DIR/upstream, reached by file://)')
+    .option('--no-upstream', 'no upstream: pushgate hosts the demo repository itself')
+    .option(`${CREDENTIAL_OPTIONS.upstreamSshKey[0]} <file>`, 'ssh upstream: the deploy key pushgate writes with (mode 600)')
+    .option(`${CREDENTIAL_OPTIONS.upstreamKnownHosts[0]} <file>`, 'ssh upstream: its pinned host key (ssh-keyscan HOST > FILE, then check it)')
+    .option(`${CREDENTIAL_OPTIONS.upstreamUsername[0]} <name>`, 'https upstream: the account or deploy-token name, with --upstream-token-file')
+    .option(`${CREDENTIAL_OPTIONS.upstreamTokenFile[0]} <file>`, 'https upstream: a file holding the token (mode 600)')
+    .option(`${CREDENTIAL_OPTIONS.upstreamCredentialHelper[0]} <command>`, 'https upstream, instead of a token file: a git credential helper command line')
+    .option(`${CREDENTIAL_OPTIONS.upstreamCaFile[0]} <file>`, 'https upstream: the CA bundle that signed its certificate')
+    .addHelpText('after', [
+      '',
+      'Runs until Ctrl-C (SIGINT) or SIGTERM. Writes DIR/dev.json.',
+      '',
+      'Upstream: by default DIR/upstream/demo/app.git plays the team\'s Git server; the walkthrough shows',
+      'an allowed push and an approved parked push landing there (docs/upstream.md explains the mode).',
+      'With --upstream, a file:// repository that does not exist yet is created with the demo\'s history;',
+      'any other upstream repository must exist and have a main branch, and the credential options its',
+      'scheme needs are the upstreams keys of the config (docs/config.md). Pushes in the walkthrough land',
+      'on that upstream for real.',
+      '',
+      'Examples:',
+      '  pushgate dev --dir /tmp/pushgate-demo',
+      '  pushgate dev --upstream file:///srv/git/{repo}.git',
+      '  pushgate dev --upstream ssh://git@git.example.com/me/sandbox.git \\',
+      '      --upstream-ssh-key ~/.ssh/sandbox_deploy --upstream-known-hosts ./git.example.com.known_hosts',
+    ].join('\n'))
+    .action(async (options: { dir: string } & DevUpstreamOptions) => {
+      await runDev(options.dir, options);
       result.code = 0;
     });
   dev.command('secret')

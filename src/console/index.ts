@@ -31,6 +31,7 @@ import { renderEntryDiff } from './diff.js';
 import { BASE, entryPage, entryPath, errorPage, loginPage, queuePage, queueRow, STATE_FILTERS, type PageContext } from './html.js';
 import { ConsoleLogin, LoginError } from './login.js';
 import { sameToken, SessionStore, type ConsoleUser, type Session } from './session.js';
+import { upstreamQueueForwarder } from '../upstream/queue.js';
 
 export { SessionStore, type ConsoleUser, type Session } from './session.js';
 export { maskDiff, renderEntryDiff } from './diff.js';
@@ -165,6 +166,8 @@ export function createConsole(options: ConsoleOptions): ReviewConsole {
       notify: (event) => notifyDetached(config.queue.notify, event, config.log.file),
       warn: (message) => log.warn(message),
       now: () => new Date(),
+      // Upstream mode: an approval forwards to the upstream first, as `pushgate queue approve` does.
+      ...(config.upstreams.length > 0 ? { upstream: upstreamQueueForwarder(config, audit, (message) => log.warn(message)) } : {}),
     };
   }
 

@@ -34,8 +34,8 @@ export interface DevConsole {
   clientSecretFile: string;
 }
 
-/** Creates DIR/server; returns its config path. */
-export function writeServerDir(serverDir: string, issuer: string, devConsole?: DevConsole): string {
+/** Creates DIR/server; returns its config path. `upstream`: the one `upstreams` entry, when pushgate stands in front of one. */
+export function writeServerDir(serverDir: string, issuer: string, devConsole?: DevConsole, upstream?: Record<string, string>): string {
   initServerDir({ dir: serverDir, sshListen: '127.0.0.1:0', httpListen: `127.0.0.1:${devConsole?.httpPort ?? 0}` });
   const configPath = join(serverDir, 'pushgate.yaml');
   const doc = parseDocument(readFileSync(configPath, 'utf8'));
@@ -48,6 +48,7 @@ export function writeServerDir(serverDir: string, issuer: string, devConsole?: D
       attestations: ['I read every changed file', 'Nothing in it weakens CI or leaks a secret'],
     }));
   }
+  if (upstream !== undefined) doc.setIn(['upstreams'], doc.createNode([upstream]));
   writeFileSync(configPath, doc.toString());
   return configPath;
 }
@@ -60,7 +61,13 @@ const HISTORY: Array<[string, string, string]> = [
 
 /** A bare repository with a few commits on main, its hooks installed after the history is in. */
 export async function createDemoRepo(reposRoot: string, configPath: string): Promise<string> {
-  const bare = repoPathFor(reposRoot, DEMO_REPO);
+  const bare = await seedDemoRepo(repoPathFor(reposRoot, DEMO_REPO));
+  await installHooks(bare, { configPath, chain: false });
+  return bare;
+}
+
+/** A new bare repository at `bare` with the demo's history on main (no hooks: also the demo's upstream). */
+export async function seedDemoRepo(bare: string): Promise<string> {
   mkdirSync(dirname(bare), { recursive: true });
   await runGitOrThrow(['init', '--quiet', '--bare', '--initial-branch=main', bare]);
   const work = mkdtempSync(join(tmpdir(), 'pushgate-dev-seed-'));
@@ -81,6 +88,5 @@ export async function createDemoRepo(reposRoot: string, configPath: string): Pro
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  await installHooks(bare, { configPath, chain: false });
   return bare;
 }

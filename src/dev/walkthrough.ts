@@ -2,6 +2,7 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shellWord } from '../self/index.js';
+import type { DevUpstreamView } from './upstream.js';
 
 export interface DevInfo {
   dir: string;
@@ -18,6 +19,8 @@ export interface DevInfo {
   workTree: string;
   /** The review console and its demo accounts (passwords in files). */
   console?: { url: string; accounts: { username: string; passwordFile: string }[] };
+  /** The Git server pushgate stands in front of; undefined when pushgate hosts the repository itself. */
+  upstream?: DevUpstreamView;
 }
 
 const q = shellWord;
@@ -62,6 +65,16 @@ export function writeOperatorEnvFile(path: string, binDir: string, configPath: s
   writeFileSync(path, [pathLine(binDir), `export PUSHGATE_CONFIG=${q(configPath)}`, ''].join('\n'), { mode: 0o644 });
 }
 
+/**
+ * A command that shows `ref` upstream, read there and not through pushgate:
+ * `git log` in a local upstream, otherwise `git ls-remote` with pushgate's
+ * own credential environment for the upstream.
+ */
+function upstreamLook(upstream: DevUpstreamView, ref: string, count: number): string {
+  if (upstream.gitDir !== undefined) return `git --git-dir ${q(upstream.gitDir)} log --oneline -${count} ${q(ref)}`;
+  return `. ${q(upstream.envFile ?? '/dev/null')} && git ls-remote ${q(upstream.url)} ${q(`refs/heads/${ref}`)}`;
+}
+
 const CI_YAML = 'name: ci\\non: push\\njobs:\\n  test:\\n    runs-on: ubuntu-latest\\n    steps:\\n      - uses: actions/checkout@v4\\n      - run: node src/app.test.js\\n';
 
 /** Lines starting with `$ ` are commands, each runnable on its own with `sh -c`, in order. */
@@ -76,14 +89,16 @@ export function walkthrough(info: DevInfo): string {
   const queueId = `"$(sed -n 's/.*"queueId":"\\([^"]*\\)".*/\\1/p' ${q(pushLog)})"`;
   const login = (c: DevInfo['clients']['agent']): string =>
     `pushgate login --issuer ${q(info.issuer)} --server ${q(info.httpUrl)} --client-id ${q(c.id)} --client-secret-file ${q(c.secretFile)} --scope ${q(c.scope)}`;
+  const up = info.upstream;
   return [
     '',
-    'pushgate dev is running: identity provider, certificate service, SSH gateway.',
+    `pushgate dev is running: identity provider, certificate service, SSH gateway${up !== undefined ? ' in front of an upstream Git server' : ''}.`,
     `  issuer  ${info.issuer}`,
     `  http    ${info.httpUrl}  (metrics: ${info.metricsUrl})`,
     `  ssh     127.0.0.1:${info.sshPort}`,
     ...(info.console ? [`  console ${info.console.url}  (log in as ${info.console.accounts.map((a) => `${a.username}, password in ${a.passwordFile}`).join('; ')})`] : []),
     `  repo    ${info.repoUrl}`,
+    ...(up !== undefined ? [`  upstream ${up.url}  (pushgate forwards allowed and approved pushes there with its own credential, then applies them to its mirror)`] : []),
     `  log     ${info.logFile}`,
     `  details in ${join(info.dir, 'dev.json')}; client secrets are in files under ${join(info.dir, 'secrets')}`,
     '',
@@ -95,6 +110,7 @@ export function walkthrough(info: DevInfo): string {
     `$ ${agent} git clone -q ${q(info.repoUrl)} ${q(info.workTree)}`,
     '# 3. A feature branch: allowed',
     `$ ${inRepo} git switch -q -c feature/hello && echo hello > hello.txt && git add hello.txt && git commit -qm 'Add hello.txt' && git push origin feature/hello`,
+    ...(up !== undefined ? ['#    …and it landed upstream, with the same commit id: pushgate forwarded it before applying it here', `$ ${upstreamLook(up, 'feature/hello', 1)}`] : []),
     '# 4. A token committed by mistake: denied (the token is made up on the spot)',
     `$ ${inRepo} git switch -q -c leak main && echo "github_token: $(pushgate dev secret)" > deploy.yml && git add deploy.yml && git commit -qm 'Add deploy settings' && git push origin leak`,
     `# 5. A CI workflow change on main: parked for review, with a queue id (the output is kept in ${pushLog})`,
@@ -107,6 +123,7 @@ export function walkthrough(info: DevInfo): string {
     ...(info.console ? [`#    (or in a browser: open ${info.console.url}, log in as alice, open the entry, tick the statements and approve; bob is the second reviewer)`] : []),
     '# 8. main has moved to the CI commit',
     `$ ${inRepo} git fetch -q origin && git log --oneline -3 origin/main`,
+    ...(up !== undefined ? ['#    …and upstream: the approval forwarded the parked push there before applying it here', `$ ${upstreamLook(up, 'main', 2)}`] : []),
     '# 9. On the server, the audit log: every push decision, then the parked push from park to apply',
     `$ ${operator} pushgate audit show --type push.decision`,
     `$ ${operator} pushgate audit show --queue ${queueId}`,

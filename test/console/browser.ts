@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer-core';
+import type { DevIdp } from '../../src/dev/idp.js';
 import { requireTool } from '../helpers/tools.js';
 
 export interface Seen {
@@ -57,4 +58,35 @@ export async function watchedPage(context: BrowserContext | Browser, seen: Seen)
 
 export function newSeen(): Seen {
   return { bodies: [], origins: new Set(), dialogs: [] };
+}
+
+function password(idp: DevIdp, user: string): string {
+  return idp.accounts.find((a) => a.username === user)!.password;
+}
+
+/** Logs `user` in to the console at `setup.base` on the demo IdP's login page. */
+export async function login(context: BrowserContext, setup: { base: string; idp: DevIdp; seen: Seen }, user: string): Promise<Page> {
+  const page = await watchedPage(context, setup.seen);
+  await page.goto(setup.base);
+  await page.waitForSelector('#login');
+  await page.click('#login');
+  await page.waitForSelector('#username').catch(async (error: unknown) => {
+    throw new Error(`no login form at ${page.url()}: ${(await page.content()).slice(0, 1500)} (${String(error)})`);
+  });
+  await page.type('#username', user);
+  await page.type('#password', password(setup.idp, user));
+  await page.click('#sign-in');
+  await page.waitForSelector('#current-user').catch(async (error: unknown) => {
+    throw new Error(`not logged in at ${page.url()}: ${(await page.content()).slice(0, 1500)} (${String(error)})`);
+  });
+  return page;
+}
+
+/** The console's message after a form was sent. */
+export async function flash(page: Page): Promise<string> {
+  await page.waitForSelector('#flash', { timeout: 5000 }).catch(async (error: unknown) => {
+    const html = await page.content();
+    throw new Error(`no message at ${page.url()}: ${html.slice(html.indexOf('<main>'), html.indexOf('<main>') + 1500)} (${String(error)})`);
+  });
+  return page.$eval('#flash', (el) => el.textContent ?? '');
 }

@@ -12,14 +12,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
-import type { Browser, BrowserContext, Page } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { startDevIdp, type DevIdp } from '../../src/dev/idp.js';
 import { withoutProviderWarnings } from '../../src/dev/quiet.js';
 import { issuerEntry } from '../../src/dev/setup.js';
 import { SshUser, startGateway, type Gateway } from '../gateway/harness.js';
 import { freePort, runAsync } from '../helpers/tools.js';
 import { gh, Rng } from '../scan/fixtures.js';
-import { launchChromium, newSeen, watchedPage, type Seen } from './browser.js';
+import { flash, launchChromium, login, newSeen, watchedPage, type Seen } from './browser.js';
 
 const DOCS_IMAGES = new URL('../../../docs/images/', import.meta.url).pathname;
 
@@ -36,39 +36,10 @@ interface Setup {
   url: string;
 }
 
-function password(idp: DevIdp, user: string): string {
-  return idp.accounts.find((a) => a.username === user)!.password;
-}
-
-async function login(context: BrowserContext, setup: Setup, user: string): Promise<Page> {
-  const page = await watchedPage(context, setup.seen);
-  await page.goto(setup.base);
-  await page.waitForSelector('#login');
-  await page.click('#login');
-  await page.waitForSelector('#username').catch(async (error: unknown) => {
-    throw new Error(`no login form at ${page.url()}: ${(await page.content()).slice(0, 1500)} (${String(error)})`);
-  });
-  await page.type('#username', user);
-  await page.type('#password', password(setup.idp, user));
-  await page.click('#sign-in');
-  await page.waitForSelector('#current-user').catch(async (error: unknown) => {
-    throw new Error(`not logged in at ${page.url()}: ${(await page.content()).slice(0, 1500)} (${String(error)})`);
-  });
-  return page;
-}
-
 function parkedId(output: string): string {
   const id = /"queueId":"([a-z0-9]+)"/.exec(output)?.[1];
   if (id === undefined) throw new Error(`no queue id in: ${output.slice(0, 2000)}`);
   return id;
-}
-
-async function flash(page: Page): Promise<string> {
-  await page.waitForSelector('#flash', { timeout: 5000 }).catch(async (error: unknown) => {
-    const html = await page.content();
-    throw new Error(`no message at ${page.url()}: ${html.slice(html.indexOf('<main>'), html.indexOf('<main>') + 1500)} (${String(error)})`);
-  });
-  return page.$eval('#flash', (el) => el.textContent ?? '');
 }
 
 t.test('the review console in a real browser', async (t) => {
