@@ -23,8 +23,13 @@ export interface UpdateChanges {
  */
 export async function readUpdateChanges(catFile: CatFileBatch, updates: readonly ClassifiedUpdate[], baseOf: (update: ClassifiedUpdate) => Promise<string | null>): Promise<UpdateChanges[]> {
   const compared = new Map<string, Promise<{ changes: TreeChange[]; truncated: boolean }>>();
-  return Promise.all(updates.filter((u) => !isZeroOid(u.newOid)).map(async (update) => {
-    const base = isZeroOid(update.oldOid) ? await baseOf(update) : update.oldOid;
+  // A ref may be set to a blob, a tree or a tag of one: it has no files to compare
+  // (the content scan reads such objects whole), and an old value like that is no base.
+  const peelsToCommit = async (oid: string): Promise<boolean> => (await catFile.info(`${oid}^{commit}`)) !== null;
+  const read = await Promise.all(updates.filter((u) => !isZeroOid(u.newOid)).map(async (update): Promise<UpdateChanges | undefined> => {
+    if (!(await peelsToCommit(update.newOid))) return undefined;
+    let base = isZeroOid(update.oldOid) ? await baseOf(update) : update.oldOid;
+    if (base !== null && !(await peelsToCommit(base))) base = null;
     const key = `${base ?? ''} ${update.newOid}`;
     let diff = compared.get(key);
     if (diff === undefined) {
@@ -33,6 +38,7 @@ export async function readUpdateChanges(catFile: CatFileBatch, updates: readonly
     }
     return { update, base, ...(await diff) };
   }));
+  return read.filter((changes): changes is UpdateChanges => changes !== undefined);
 }
 
 const REGULAR = /^100(?:644|755)$/;

@@ -116,7 +116,7 @@ t.test('pure checks', async (t) => {
   const zero = '0'.repeat(40);
   const update = (ref: string, kind: ClassifiedUpdate['kind'] = 'create'): ClassifiedUpdate => ({ ref, oldOid: kind === 'create' ? zero : oid, newOid: kind === 'delete' ? zero : oid, kind, isTag: ref.startsWith('refs/tags/') });
   const pusher = { principal: 'p', roles: [] };
-  const policy = { protect: [] } as unknown as Parameters<typeof checkRefUpdates>[2];
+  const policy = { protect: [], refNames: [] } as unknown as Parameters<typeof checkRefUpdates>[2];
   const rules = (updates: ClassifiedUpdate[], existing?: string[]): string[] => checkRefUpdates(updates, pusher, policy, existing).map((f) => f.ruleId);
   t.ok(isReservedRef('refs/pushgate'));
   t.ok(isReservedRef('refs/PUSHGATE/x'));
