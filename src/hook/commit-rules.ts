@@ -1,14 +1,14 @@
 /**
  * The catalogue rules' part of the hook: gathers what the pure checks in
  * policy/commit.ts, policy/paths.ts and policy/signature.ts look at — the
- * commits each update brings to its ref, their headers (one cat-file
- * process for all of them), the paths they change (one diff-tree for all of
+ * commits each update brings to its ref, their headers (through the push's
+ * one cat-file process, the content scan's), the paths they change (one diff-tree for all of
  * them), ssh-keygen's verdict on their signatures — and runs the checks.
  * Nothing is started when no rule applies to the push. Bounded by the scan
  * time budget; what cannot be checked is a scan.incomplete finding, never a pass.
  */
 import type { PushgateConfig } from '../config/index.js';
-import { CatFileBatch } from '../git/cat-file.js';
+import type { CatFileBatch } from '../git/cat-file.js';
 import { parseCommitObject, type CommitObject } from '../git/commit-object.js';
 import { DEFAULT_EXCLUDED_REFS, type NewCommitGraph } from '../git/commits.js';
 import { isFullOid } from '../git/oid.js';
@@ -26,6 +26,8 @@ export interface CommitRulesInput {
   updates: readonly ClassifiedUpdate[];
   pusher: Pusher;
   config: PushgateConfig;
+  /** The push's one cat-file process (the content scan's); its owner closes it. */
+  catFile: CatFileBatch;
 }
 
 class OutOfTime extends Error {}
@@ -85,27 +87,23 @@ async function changedPaths(input: CommitRulesInput, commits: readonly string[])
 async function readCommits(input: CommitRulesInput, oids: readonly string[], outOfTime: () => void): Promise<Map<string, CommitObject>> {
   const commits = new Map<string, CommitObject>();
   if (oids.length === 0) return commits;
-  const catFile = new CatFileBatch(input.gitDir, input.env);
-  try {
-    const infos = await Promise.all(oids.map((oid) => catFile.info(oid)));
-    infos.forEach((info, i) => {
-      if (info === null || info.type !== 'commit') throw new Error(`commit ${oids[i]} could not be read`);
-      if (info.size > MAX_COMMIT_BYTES) throw new Error(`commit ${oids[i]} is ${info.size} bytes, more than can be checked`);
+  const catFile = input.catFile;
+  const infos = await Promise.all(oids.map((oid) => catFile.info(oid)));
+  infos.forEach((info, i) => {
+    if (info === null || info.type !== 'commit') throw new Error(`commit ${oids[i]} could not be read`);
+    if (info.size > MAX_COMMIT_BYTES) throw new Error(`commit ${oids[i]} is ${info.size} bytes, more than can be checked`);
+  });
+  // In windows, so that a push of many commits never holds them all in flight at once.
+  for (let start = 0; start < oids.length; start += 1024) {
+    outOfTime();
+    const slice = oids.slice(start, start + 1024);
+    const objects = await Promise.all(slice.map((oid) => catFile.read(oid)));
+    objects.forEach((object, i) => {
+      if (object === null) throw new Error(`commit ${slice[i]} could not be read`);
+      commits.set(slice[i]!, parseCommitObject(slice[i]!, object.data));
     });
-    // In windows, so that a push of many commits never holds them all in flight at once.
-    for (let start = 0; start < oids.length; start += 1024) {
-      outOfTime();
-      const slice = oids.slice(start, start + 1024);
-      const objects = await Promise.all(slice.map((oid) => catFile.read(oid)));
-      objects.forEach((object, i) => {
-        if (object === null) throw new Error(`commit ${slice[i]} could not be read`);
-        commits.set(slice[i]!, parseCommitObject(slice[i]!, object.data));
-      });
-    }
-    return commits;
-  } finally {
-    await catFile.close();
   }
+  return commits;
 }
 
 async function gather(input: CommitRulesInput, deadline: number): Promise<Finding[]> {

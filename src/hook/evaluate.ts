@@ -76,7 +76,7 @@ export async function evaluatePush(push: PushToEvaluate): Promise<Evaluation> {
     const classified = await classifying;
     const { checkRefUpdates } = await modules.refs;
     // Commit metadata, path and signature rules: nothing starts unless one applies to this push.
-    const commitRules = import('./commit-rules.js').then(({ checkCommitRules }) => checkCommitRules({ gitDir, env, listing, updates: classified, pusher, config }));
+    const commitRules = import('./commit-rules.js').then(({ checkCommitRules }) => checkCommitRules({ gitDir, env, listing, updates: classified, pusher, config, catFile }));
     commitRules.catch(() => undefined);
     const repo = push.facts === null ? null : await push.facts;
     const findings: Finding[] = [...checkRefUpdates(classified, pusher, policy, repo?.existingRefs), ...(repo === null ? [] : checkRepository(repo.fsck))];

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { UpstreamConfig } from '../config/index.js';
-import { escapeControl, escapeControlKeepNewlines, maskText } from '../text/index.js';
+import { safeBlock, safeLine } from '../text/index.js';
 
 /** `https://user:token@git.example.com/x` → `https://***@git.example.com/x`; also in free text. */
 export function maskUrls(text: string): string {
@@ -24,18 +24,18 @@ function tokenOf(upstream: UpstreamConfig | undefined): string | undefined {
   }
 }
 
+/** The configured token and URL userinfo out; safeLine/safeBlock then mask what the content rules know and escape. */
 function scrub(text: string, upstream: UpstreamConfig | undefined): string {
   const token = tokenOf(upstream);
-  const withoutToken = token === undefined ? text : text.split(token).join('***');
-  return maskText(maskUrls(withoutToken));
+  return maskUrls(token === undefined ? text : text.split(token).join('***'));
 }
 
 /** One line for a terminal, a log or a record. */
 export function redactLine(text: string, upstream?: UpstreamConfig): string {
-  return escapeControl(scrub(text, upstream));
+  return safeLine(scrub(text, upstream));
 }
 
 /** Several lines (an upstream hook's message). */
 export function redactBlock(text: string, upstream?: UpstreamConfig): string {
-  return escapeControlKeepNewlines(scrub(text, upstream));
+  return safeBlock(scrub(text, upstream));
 }
