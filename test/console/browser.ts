@@ -26,7 +26,7 @@ export const CHROMIUM_FLAGS = [
 export async function launchChromium(t: { teardown(fn: () => void | Promise<void>): void }): Promise<Browser> {
   const executablePath = requireTool('chromium', 'chromium');
   const profile = mkdtempSync(join(tmpdir(), 'pushgate-chromium-'));
-  const browser = await puppeteer.launch({ executablePath, headless: true, args: [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`], userDataDir: profile });
+  const browser = await puppeteer.launch({ executablePath, headless: true, args: [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`], userDataDir: profile, timeout: 120_000 });
   t.teardown(async () => {
     await browser.close().catch(() => undefined);
     rmSync(profile, { recursive: true, force: true });
@@ -37,6 +37,9 @@ export async function launchChromium(t: { teardown(fn: () => void | Promise<void
 /** A page that records what it sees into `seen`. */
 export async function watchedPage(context: BrowserContext | Browser, seen: Seen): Promise<Page> {
   const page = await context.newPage();
+  // Waits bound a hang; on a loaded two-core machine an approval that forwards upstream can take seconds.
+  page.setDefaultTimeout(90_000);
+  page.setDefaultNavigationTimeout(90_000);
   page.on('dialog', (dialog) => {
     seen.dialogs.push(dialog.message());
     void dialog.dismiss();
@@ -82,9 +85,13 @@ export async function login(context: BrowserContext, setup: { base: string; idp:
   return page;
 }
 
-/** The console's message after a form was sent. */
+/**
+ * The console's message after a form was sent. An approval forwards to the
+ * upstream before the page answers, so the wait is long: it bounds a hang, it
+ * does not time the console.
+ */
 export async function flash(page: Page): Promise<string> {
-  await page.waitForSelector('#flash', { timeout: 5000 }).catch(async (error: unknown) => {
+  await page.waitForSelector('#flash', { timeout: 60_000 }).catch(async (error: unknown) => {
     const html = await page.content();
     throw new Error(`no message at ${page.url()}: ${html.slice(html.indexOf('<main>'), html.indexOf('<main>') + 1500)} (${String(error)})`);
   });

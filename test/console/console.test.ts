@@ -250,9 +250,9 @@ t.test('the review console in a real browser', async (t) => {
     await page.goto(`${base}entry/${idB}?repo=team/app`);
     t.match(page.url(), /\/console\/login$|\/session\/end|127\.0\.0\.1/);
     t.notOk((await page.content()).includes('.github/workflows'), 'no entry content');
-    const login = await gateway.waitForAudit((r) => r.type === 'console.login' && r.identity?.principal === 'alice', 10_000);
+    const login = await gateway.waitForAudit((r) => r.type === 'console.login' && r.identity?.principal === 'alice', 60_000);
     t.equal(login.result, 'ok', 'the login is in the audit log, with who');
-    const logout = await gateway.waitForAudit((r) => r.type === 'console.logout' && r.identity?.principal === 'alice', 10_000);
+    const logout = await gateway.waitForAudit((r) => r.type === 'console.logout' && r.identity?.principal === 'alice', 60_000);
     t.equal(logout.result, 'ok', 'so is the logout');
   });
 

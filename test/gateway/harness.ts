@@ -123,12 +123,12 @@ export class Gateway {
   }
 
   /** Waits until an audit record satisfies `predicate` (records are written as events happen). */
-  waitForAudit(predicate: (line: AuditLine) => boolean, timeoutMs = 5000): Promise<AuditLine> {
+  waitForAudit(predicate: (line: AuditLine) => boolean, timeoutMs = 60_000): Promise<AuditLine> {
     return waitForAuditRecord(this.dir, predicate, timeoutMs);
   }
 
   /** Waits until at least `count` audit records satisfy `predicate`. */
-  async waitForCount(predicate: (line: AuditLine) => boolean, count: number, timeoutMs = 5000): Promise<void> {
+  async waitForCount(predicate: (line: AuditLine) => boolean, count: number, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.audit().filter(predicate).length < count) {
       if (Date.now() > deadline) throw new Error(`fewer than ${count} matching audit records in time`);
@@ -146,7 +146,7 @@ export class Gateway {
   async reload(): Promise<AuditLine> {
     const before = this.audit().filter((l) => l.type === 'config.reload').length;
     this.child.kill('SIGHUP');
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 30_000;
     for (;;) {
       const reloads = this.audit().filter((l) => l.type === 'config.reload');
       if (reloads.length > before) return reloads.at(-1)!;

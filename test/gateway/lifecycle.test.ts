@@ -80,7 +80,7 @@ t.test('SIGTERM: stops accepting, lets the running push finish, exits 0', async 
   slowRepo(gateway.server.reposRoot, 'team/slow', 2);
   const user = new SshUser(gateway, 'drainer').sign();
   const push = startPush(user, gateway.url('team/slow'), t);
-  await gateway.waitForAudit((l) => l.type === 'ssh.command' && l.result === 'started' && l.repository === 'team/slow', 10_000);
+  await gateway.waitForAudit((l) => l.type === 'ssh.command' && l.result === 'started' && l.repository === 'team/slow', 60_000);
   const idle = spawn('ssh', [...user.sshOptions(['-N']), 'git@127.0.0.1'], { stdio: 'ignore' });
   await gateway.waitForCount((l) => l.type === 'ssh.auth' && l.result === 'ok', 2);
   const idleClosed = new Promise<number>((resolve) => idle.on('close', (code) => resolve(code ?? -1)));
@@ -106,7 +106,7 @@ t.test('SIGTERM: commands still running at the drain timeout are ended', async (
   slowRepo(gateway.server.reposRoot, 'team/stuck', 60);
   const user = new SshUser(gateway, 'stuck').sign();
   const push = startPush(user, gateway.url('team/stuck'), t);
-  await gateway.waitForAudit((l) => l.type === 'ssh.command' && l.result === 'started' && l.repository === 'team/stuck', 10_000);
+  await gateway.waitForAudit((l) => l.type === 'ssh.command' && l.result === 'started' && l.repository === 'team/stuck', 60_000);
   const signalled = Date.now();
   gateway.child.kill('SIGTERM');
   const exit = await gateway.exited;

@@ -157,7 +157,7 @@ export async function startSshUpstream(t: Teardown): Promise<SshUpstream> {
     async start() {
       if (child !== undefined && child.exitCode === null && child.signalCode === null) return;
       child = spawn(sshd, ['-D', '-f', config, '-E', logFile], { stdio: 'ignore' });
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + 30_000;
       for (;;) {
         let scan = '';
         try {

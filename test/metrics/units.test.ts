@@ -88,7 +88,7 @@ t.test('the audit log is followed from its end, across rotation', async (t) => {
   for (let i = 0; i < 12; i++) await log.record(decision('allow'));
   await log.close(1000);
   t.ok(existsSync(`${config.file}`) && run('ls', [join(dir, 'audit')]).split('\n').filter((n) => n.startsWith('audit.log.')).length >= 2, 'the log rotated more than once');
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 30_000;
   while (valueOf(await samples(metrics), 'pushgate_push_decisions_total', { decision: 'allow' }) < 12 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   stop.abort();
   await following;

@@ -145,7 +145,7 @@ export class Sshd {
     return auditRecords<AuditLine>(this.server.dir);
   }
 
-  waitForAudit(predicate: (line: AuditLine) => boolean, timeoutMs = 10_000): Promise<AuditLine> {
+  waitForAudit(predicate: (line: AuditLine) => boolean, timeoutMs = 60_000): Promise<AuditLine> {
     return waitForAuditRecord(this.server.dir, predicate, timeoutMs);
   }
 
