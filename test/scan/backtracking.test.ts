@@ -27,7 +27,8 @@ t.test('no rule backtracks catastrophically', async (t) => {
     }
   }
   t.comment(`slowest 20 kB line: ${worst.toFixed(1)} ms (${worstCase})`);
-  t.ok(worst < 1000, worstCase);
+  // Catastrophic backtracking on 20 kB takes minutes; a loaded machine takes milliseconds.
+  t.ok(worst < 3000, worstCase);
 });
 
 t.test('a long line of keywords and assignments', async (t) => {
@@ -35,5 +36,5 @@ t.test('a long line of keywords and assignments', async (t) => {
   const line = 'password=token=secret=auth=apikey='.repeat(3000);
   const started = performance.now();
   scanner.scanLine('x.env', 1, line);
-  t.ok(performance.now() - started < 2000);
+  t.ok(performance.now() - started < 5000);
 });
