@@ -44,7 +44,7 @@ export class Daemon {
 
   async start(): Promise<void> {
     if (this.running) return;
-    const { name, command, args, env, cwd, ready, startTimeoutMs = 20_000 } = this.options;
+    const { name, command, args, env, cwd, ready, startTimeoutMs = 60_000 } = this.options;
     const child = spawn(command, args, { env: env ?? process.env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.#child = child;
     const from = this.#output.length;

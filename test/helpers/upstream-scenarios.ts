@@ -189,7 +189,7 @@ export async function upstreamScenarios(t: Tap, fixture: UpstreamFixture): Promi
     t.same(await upstreamRefs('team/hook'), before);
     t.same(refsOf(mirror('team/hook')), before, 'nothing moved in the mirror');
 
-    commitIn(user, dir, '.github/workflows/ci.yml', 'on: push\n');
+    const parked = commitIn(user, dir, '.github/workflows/ci.yml', 'on: push\n');
     const id = queueId(user.git(['push', 'origin', 'HEAD:main'], { cwd: dir }).stderr);
     const approved = queue(gateway.server, ['approve', id], ALICE);
     t.equal(approved.status, 1, 'refused, not failed');
@@ -200,7 +200,8 @@ export async function upstreamScenarios(t: Tap, fixture: UpstreamFixture): Promi
     await fixture.setRefusingHook('team/hook', null);
     const again = queue(gateway.server, ['approve', id], ALICE);
     t.equal(again.status, 0, again.stderr);
-    t.equal((await upstreamRefs('team/hook'))['refs/heads/main'], refsOf(mirror('team/hook'))['refs/heads/main']);
+    t.equal((await upstreamRefs('team/hook'))['refs/heads/main'], parked, 'the approved commit landed upstream');
+    t.equal(refsOf(mirror('team/hook'))['refs/heads/main'], parked, 'and in the mirror');
   });
 
   await t.test(`${label}: two agents racing on one ref: exactly one wins upstream, the mirror equals the upstream`, async (t) => {

@@ -75,8 +75,7 @@ t.test('role scoping: a rule for agents applies to agents only', async (t) => {
 t.test('author and committer address patterns', async (t) => {
   commitRules({ authorEmail: [{ require: '@example\\.com$' }], committerEmail: [{ forbid: '@evil\\.test$' }] });
   work.git('-c', 'user.email=someone@example.com', 'commit', '--quiet', '--allow-empty', '-m', 'ok author', '--author', 'A <a@example.com>');
-  const committer = run('git', ['-c', 'user.name=E', '-c', 'user.email=e@evil.test', 'commit', '--quiet', '--allow-empty', '-m', 'bad committer', '--author', 'A <a@example.com>'], { cwd: work.path });
-  void committer;
+  run('git', ['-c', 'user.name=E', '-c', 'user.email=e@evil.test', 'commit', '--quiet', '--allow-empty', '-m', 'bad committer', '--author', 'A <a@example.com>'], { cwd: work.path });
   const refused = work.push(['origin', 'main']);
   t.equal(refused.result?.decision, 'deny');
   const rules = refused.result!.findings.map((f) => f.rule);
@@ -146,7 +145,6 @@ t.test('path length, extensions and path patterns', async (t) => {
   t.equal(pushed.result?.decision, 'deny', pushed.output);
   const found = pushed.result!.findings.filter((f) => f.rule.startsWith('path.')).map((f) => `${f.rule} ${f.path}`).sort();
   t.same(found, ['path.extension bin/tool.EXE', 'path.extension dist/a.tar.gz', 'path.forbidden config/.env', `path.too-long ${long}`]);
-  // Deleting them again is allowed: only added or changed paths count.
   work.git('reset', '--quiet', '--hard', 'HEAD~1');
   server.setConfig(['policy', 'path'], { maxLength: [], extensions: [], names: [] });
 });
