@@ -1,6 +1,7 @@
 import { isConfigError } from '../config/errors.js';
 import type { PushgateConfig } from '../config/index.js';
 import { listPush } from '../git/objects.js';
+import { isMirror } from '../upstream/marker.js';
 import { parseRefUpdates } from '../policy/classify.js';
 import type { Outcome } from '../policy/decide.js';
 import type { Finding, RefUpdate } from '../policy/types.js';
@@ -92,7 +93,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<HookRun> {
       })
       : undefined;
     // Upstream mode: an allowed push is applied here only once the upstream has taken it.
-    const refusedUpstream = outcome.decision === 'allow' && config.upstreams.length > 0
+    const refusedUpstream = outcome.decision === 'allow' && (config.upstreams.length > 0 || isMirror(input.gitDir))
       ? await (await import('./upstream-forward.js')).forwardFromHook({ gitDir: input.gitDir, env: input.env, config, repository, updates: classified, pusher })
       : undefined;
     const decision = refusedUpstream !== undefined ? 'deny' : parked?.decision ?? outcome.decision;

@@ -5,6 +5,7 @@
 import type { PushgateConfig } from '../config/index.js';
 import type { Finding, Pusher, RefUpdate } from '../policy/index.js';
 import { forwardAuditEvent, forwardUpdates, isUpstreamError, markStale, upstreamFor, type UpstreamTarget } from '../upstream/index.js';
+import { isMirror } from '../upstream/marker.js';
 import { auditIdentity, recordFromHook } from './audit-decision.js';
 
 export interface ForwardRefusal {
@@ -33,7 +34,11 @@ export async function forwardFromHook(input: { gitDir: string; env: NodeJS.Proce
   } catch (error) {
     return unavailable(isUpstreamError(error) ? error.message : 'the upstream of this repository cannot be determined');
   }
-  if (target === undefined) return undefined;
+  if (target === undefined) {
+    // A mirror whose upstream the configuration no longer names: applying here would move the mirror alone.
+    if (!isMirror(input.gitDir)) return undefined;
+    return unavailable(`${input.repository} mirrors an upstream that this configuration does not name`);
+  }
   const updates = input.updates.map((u) => ({ ref: u.ref, oldOid: u.oldOid, newOid: u.newOid }));
   const result = await forwardUpdates(target, updates, { gitDir: input.gitDir, env: input.env });
   await recordFromHook(input.config, forwardAuditEvent(target, updates, result, { ...(input.pusher.sessionId ? { session: input.pusher.sessionId } : {}), identity: auditIdentity(input.pusher) }));

@@ -4,10 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { copyObjects, isZeroOid, readRefs, updateRefs, type RefUpdate } from '../git/index.js';
 import type { Pusher } from '../policy/index.js';
 import { maskText } from '../text/index.js';
+import { isMirror } from '../upstream/marker.js';
 import { auditIdentity, queueAuditEvent, recordAudit } from './audit.js';
 import type { EntryRef, QueueContext, UpstreamLink } from './context.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { isQueueError, QueueError } from './errors.js';
 import { entryStore, removeEntryStore, storeExists } from './layout.js';
 import { notifyEvent } from './notify.js';
@@ -307,7 +306,7 @@ async function applyClaimed(entry: EntryRef, claimed: StoredRecord, before: Stor
 function upstreamLink(entry: EntryRef, record: QueueRecord, ctx: QueueContext): UpstreamLink | null {
   const link = ctx.upstream?.forRepository(record.repository, entry.gitDir);
   if (link !== undefined) return link;
-  if (existsSync(join(entry.gitDir, 'pushgate-upstream'))) {
+  if (isMirror(entry.gitDir)) {
     throw new QueueError('queue.failed', `${record.repository} mirrors an upstream that this configuration does not name; approve it where the upstream is configured (or fix upstreams in the configuration)`);
   }
   return null;

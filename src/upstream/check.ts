@@ -10,7 +10,8 @@ import type { PushgateConfig, UpstreamConfig } from '../config/index.js';
 import { isGitError, runGit, runGitOrThrow } from '../git/index.js';
 import { upstreamEnv } from './credentials.js';
 import { upstreamFor, type UpstreamTarget } from './match.js';
-import { gitComplaint, MARKER_FILE, mirrorPath } from './mirror.js';
+import { MARKER_FILE } from './marker.js';
+import { gitComplaint, mirrorPath } from './mirror.js';
 import { redactLine } from './redact.js';
 
 export interface CheckStep {

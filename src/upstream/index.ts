@@ -8,7 +8,8 @@ export { UpstreamError, isUpstreamError, type UpstreamErrorCode } from './errors
 export { upstreamFor, upstreamNamed, type UpstreamTarget } from './match.js';
 export { upstreamEnv } from './credentials.js';
 export { maskUrls, redactLine, redactBlock } from './redact.js';
-export { ensureMirror, refreshMirror, beginPush, isMirror, mirrorAge, lastFetched, markStale, mirrorPath, type MirrorOptions, type RefreshResult } from './mirror.js';
+export { isMirror } from './marker.js';
+export { ensureMirror, refreshMirror, beginPush, mirrorAge, lastFetched, markStale, mirrorPath, type MirrorOptions, type RefreshResult } from './mirror.js';
 export { forwardUpdates, parsePorcelain, type ForwardUpdate, type ForwardResult, type ForwardOutcome, type RefStatus } from './forward.js';
 export { forwardAuditEvent, refreshFailureEvent, observeRefreshes, reportRefresh, type RefreshObservation } from './events.js';
 export { prepareSession, type SessionPreparation, type PrepareOptions } from './session.js';

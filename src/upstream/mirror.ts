@@ -29,11 +29,11 @@ import { FileLock, ownerGone, ownerMark } from '../audit/lock.js';
 import { isGitError, runGit, runGitOrThrow } from '../git/index.js';
 import { installHooks } from '../hook/install.js';
 import { upstreamEnv } from './credentials.js';
+import { MARKER_FILE } from './marker.js';
 import { UpstreamError } from './errors.js';
 import type { UpstreamTarget } from './match.js';
 import { redactBlock, redactLine } from './redact.js';
 
-export const MARKER_FILE = 'pushgate-upstream';
 const FETCHED_FILE = 'pushgate-upstream.fetched';
 const LOCK_FILE = 'pushgate-upstream.lock';
 const PUSHES_DIR = 'pushgate-upstream.pushes';
@@ -47,10 +47,6 @@ export function mirrorPath(reposRoot: string, repository: string): string {
   return join(reposRoot, `${repository}.git`);
 }
 
-/** Whether `gitDir` was created as a mirror of an upstream. */
-export function isMirror(gitDir: string): boolean {
-  return existsSync(join(gitDir, MARKER_FILE));
-}
 
 /** ms since the last successful refresh; Infinity when there was none. */
 export function mirrorAge(gitDir: string, now = Date.now()): number {

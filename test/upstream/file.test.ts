@@ -1,6 +1,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { join } from 'node:path';
 import { SshUser, sleep } from '../gateway/harness.js';
 import { baseEnv } from '../queue/helpers.js';
@@ -29,7 +30,10 @@ t.test('a refresh between the upstream accepting a push and git applying it here
   // The mirror is now older than fetchInterval: the next session wants to refresh it.
   await sleep(400);
   const read = other.gitAsync(['ls-remote', gateway.url('team/window.git')]);
-  // Let the reader refresh now if it is going to (it must wait for the push instead).
+  // The reader's session is in (a slow handshake would otherwise let the push finish first,
+  // and the window would never be tried); then it has time to refresh if it is going to
+  // (it must wait for the push instead).
+  await gateway.waitForAudit((l) => l.type === 'ssh.auth' && l.result === 'ok' && l.identity?.principal === 'agent-four');
   await Promise.race([read, sleep(1500)]);
   writeFileSync(signal, '');
   const pushed = await push;
@@ -50,4 +54,30 @@ t.test('pushgate repo create refuses a name an upstream covers', async (t) => {
   const local = create('local/app');
   t.equal(local.status, 0, local.stderr);
   t.ok(existsSync(join(gateway.server.reposRoot, 'local/app.git', 'HEAD')), 'a name no upstream covers is created as before');
+});
+
+t.test('a mirror whose upstream the configuration no longer names: a push is denied, nothing moves here or upstream', async (t) => {
+  repos.create('team/orphan');
+  const { dir, ran } = cloneAs(gateway, user, 'team/orphan', t);
+  t.equal(ran.status, 0, ran.stderr);
+  const mirror = join(gateway.server.reposRoot, 'team/orphan.git');
+  const [mirrorBefore, upstreamBefore] = [refsOf(mirror), repos.refs('team/orphan')];
+  // The administrator narrows the upstream's pattern; the mirror stays on disk.
+  gateway.server.setConfig(['upstreams', 0, 'repositories'], 'elsewhere/**');
+  t.teardown(() => gateway.server.setConfig(['upstreams', 0, 'repositories'], 'team/**'));
+  commitIn(user, dir, 'o.txt', 'o\n');
+  const pushed = user.git(['push', 'origin', 'HEAD:main'], { cwd: dir });
+  t.not(pushed.status, 0, pushed.stderr);
+  t.match(pushed.stderr, /upstream\.unavailable/);
+  t.match(pushed.stderr, /team\/orphan mirrors an upstream that this configuration does not name/);
+  t.same(refsOf(mirror), mirrorBefore, 'the mirror did not move alone');
+  t.same(repos.refs('team/orphan'), upstreamBefore, 'nor did the upstream');
+  // No upstream configured at all: the same.
+  const upstreams = parse(readFileSync(gateway.server.configPath, 'utf8')).upstreams;
+  gateway.server.setConfig(['upstreams'], []);
+  t.teardown(() => gateway.server.setConfig(['upstreams'], upstreams));
+  const again = user.git(['push', 'origin', 'HEAD:main'], { cwd: dir });
+  t.not(again.status, 0, again.stderr);
+  t.match(again.stderr, /team\/orphan mirrors an upstream that this configuration does not name/);
+  t.same(refsOf(mirror), mirrorBefore, 'the mirror still did not move');
 });
