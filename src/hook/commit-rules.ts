@@ -10,6 +10,7 @@
 import type { PushgateConfig } from '../config/index.js';
 import type { CatFileBatch } from '../git/cat-file.js';
 import { parseCommitObject, type CommitObject } from '../git/commit-object.js';
+import { checkAllDiffed, checkCommitIds } from '../git/commit-ids.js';
 import { DEFAULT_EXCLUDED_REFS, type NewCommitGraph } from '../git/commits.js';
 import { isFullOid } from '../git/oid.js';
 import { runGitOrThrow } from '../git/run.js';
@@ -65,12 +66,14 @@ async function broughtCommits(input: CommitRulesInput, relevant: readonly Classi
 
 /** Paths each commit adds or changes against its first parent (every path of a root commit), from one `git diff-tree --stdin`. */
 async function changedPaths(input: CommitRulesInput, commits: readonly string[]): Promise<Map<string, string[]>> {
+  checkCommitIds(commits);
   const paths = new Map<string, string[]>(commits.map((c) => [c, []]));
   if (commits.length === 0) return paths;
   const args = ['diff-tree', '--stdin', '-r', '-z', '--no-renames', '--name-status', '--diff-merges=first-parent', '--root', '--always', '--diff-filter=d'];
-  const { stdout } = await runGitOrThrow(args, { gitDir: input.gitDir, env: input.env, input: commits.map((c) => `${c}\n`).join(''), maxBuffer: 1024 * 1024 * 1024 });
+  const { stdout, stderr } = await runGitOrThrow(args, { gitDir: input.gitDir, env: input.env, input: commits.map((c) => `${c}\n`).join(''), maxBuffer: 1024 * 1024 * 1024 });
   const tokens = stdout.split('\0');
   let current: string[] | undefined;
+  const seen: string[] = [];
   // Tokens are a commit id (every commit, --always), then status/path pairs; a status is one or a few capital letters and digits.
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!.replace(/^\n/, '');
@@ -78,9 +81,13 @@ async function changedPaths(input: CommitRulesInput, commits: readonly string[])
     if (/^[A-Z][0-9]*$/.test(token)) {
       if (current === undefined || i + 1 >= tokens.length) throw new Error('git diff-tree printed a status outside a commit');
       current.push(tokens[++i]!);
-    } else if (isFullOid(token) && paths.has(token)) current = paths.get(token);
-    else throw new Error('unexpected output from git diff-tree');
+    } else if (isFullOid(token) && paths.has(token)) {
+      current = paths.get(token);
+      seen.push(token);
+    } else throw new Error('unexpected output from git diff-tree');
   }
+  // A commit diff-tree could not read is skipped silently: it would pass the path rules with no paths.
+  checkAllDiffed(args, commits, seen, String(stderr));
   return paths;
 }
 
