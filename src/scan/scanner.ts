@@ -124,13 +124,10 @@ export function lineMayHoldSecret(buf: Uint8Array, start: number, end: number): 
   carryNext = false;
   if (!follows) carryIndent = -1;
   if (carryIndent >= 0) {
+    // Inside a block every line passes; a non-blank line indented no deeper than its opener ends it.
     const indent = leadingBlanks(buf, start, end);
-    if (start + indent < end) {
-      pass = true;
-      if (indent <= carryIndent) carryIndent = -1;
-    } else {
-      pass = true;
-    }
+    pass = true;
+    if (start + indent < end && indent <= carryIndent) carryIndent = -1;
   }
   carryBuf = buf;
   carryEnd = end;
